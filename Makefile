@@ -1,0 +1,31 @@
+# stepworker: build, test and demo. See README.md and CONTRIBUTING.md.
+SWIFT ?= swift
+SWIFT_BUILD_FLAGS ?=
+BIN_DIR = $(shell $(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)
+
+.PHONY: all deps build test demo clean vectors
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
+
+# Builds everything (tests included) and runs every test.
+test: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
+	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build
+
+# Runs the worker end to end against the bundled local endpoint. Needs no AWS account.
+demo: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product stepworker
+	STEPWORKER=$(BIN_DIR)/stepworker scripts/demo.sh
+
+# Regenerates the SigV4 test vectors with botocore (an independent implementation).
+vectors:
+	python3 scripts/make-sigv4-vectors.py > Tests/StepFunctionsTests/Fixtures/sigv4-vectors.json
+
+clean:
+	rm -rf .build

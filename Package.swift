@@ -1,0 +1,131 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Settings every target of ours shares: Swift 6 language mode (strict concurrency) comes with the
+// tools version; `any` is spelled out for existentials.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "stepworker",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stepworker", targets: ["stepworker"]),
+        .library(name: "StepFunctions", targets: ["StepFunctions"]),
+        .library(name: "StepFunctionsLocal", targets: ["StepFunctionsLocal"]),
+        .library(name: "StepWorker", targets: ["StepWorker"]),
+        .library(name: "Systemd", targets: ["Systemd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // The Step Functions service client: endpoints, SigV4, JSON 1.0 transport, errors, retries.
+        .target(
+            name: "StepFunctions",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // A local Step Functions activity endpoint for development, demos and tests.
+        .target(
+            name: "StepFunctionsLocal",
+            dependencies: [
+                "StepFunctions",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The worker core: configuration, handler runner, outcome mapping, supervisor.
+        .target(
+            name: "StepWorker",
+            dependencies: [
+                "StepFunctions",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: strict
+        ),
+        // libsystemd, through pkg-config (apt: libsystemd-dev).
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(
+            name: "Systemd",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The one binary: argument parsing and wiring only.
+        .executableTarget(
+            name: "stepworker",
+            dependencies: [
+                "StepFunctions",
+                "StepFunctionsLocal",
+                "StepWorker",
+                "Systemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StepFunctionsTests",
+            dependencies: [
+                "StepFunctions",
+                "StepFunctionsLocal",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StepFunctionsLocalTests",
+            dependencies: [
+                "StepFunctions",
+                "StepFunctionsLocal",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StepWorkerTests",
+            dependencies: [
+                "StepWorker",
+                "StepFunctions",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SystemdTests",
+            dependencies: ["Systemd"],
+            swiftSettings: strict
+        ),
+    ]
+)

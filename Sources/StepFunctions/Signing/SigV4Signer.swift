@@ -1,0 +1,142 @@
+import Crypto
+import Foundation
+
+/// AWS Signature Version 4 with `Authorization` header, as botocore computes it.
+///
+/// The pieces (canonical request, string to sign, signature) are public so the local endpoint can
+/// verify a request with the same code, and tests can compare each piece with botocore's.
+public struct SigV4Signer: Sendable {
+    public static let algorithm = "AWS4-HMAC-SHA256"
+    /// Headers a proxy or client may change in flight; never signed (botocore's list).
+    public static let unsignedHeaders: Set<String> = ["expect", "transfer-encoding", "user-agent", "x-amzn-trace-id"]
+
+    public let service: String
+    public let region: String
+
+    public init(service: String, region: String) {
+        self.service = service
+        self.region = region
+    }
+
+    /// Adds `X-Amz-Date`, `X-Amz-Security-Token` (temporary credentials) and `Authorization`.
+    /// `request` must carry a `Host` header.
+    public func sign(_ request: inout SigningRequest, credentials: AWSCredentials, date: Date) {
+        let timestamp = Self.timestamp(date)
+        request.removeHeader("Authorization")
+        request.setHeader("X-Amz-Date", timestamp)
+        if let token = credentials.sessionToken {
+            request.setHeader("X-Amz-Security-Token", token)
+        }
+        let signedHeaders = Self.signedHeaderNames(of: request)
+        let canonical = Self.canonicalRequest(request, signedHeaders: signedHeaders)
+        let scope = credentialScope(timestamp: timestamp)
+        let toSign = Self.stringToSign(canonicalRequest: canonical, timestamp: timestamp, scope: scope)
+        let signature = signature(stringToSign: toSign, secretAccessKey: credentials.secretAccessKey, timestamp: timestamp)
+        request.headers.append(.init(
+            name: "Authorization",
+            value: "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(scope), "
+                + "SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"
+        ))
+    }
+
+    /// `yyyyMMdd/region/service/aws4_request`.
+    public func credentialScope(timestamp: String) -> String {
+        "\(timestamp.prefix(8))/\(region)/\(service)/aws4_request"
+    }
+
+    /// Hex HMAC-SHA256 of `stringToSign` with the key derived from the secret, date, region and service.
+    public func signature(stringToSign: String, secretAccessKey: String, timestamp: String) -> String {
+        var key = SymmetricKey(data: Array("AWS4\(secretAccessKey)".utf8))
+        for part in [String(timestamp.prefix(8)), region, service, "aws4_request"] {
+            key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+        }
+        return Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+    }
+
+    /// The lowercased, sorted, de-duplicated names of the headers to sign.
+    public static func signedHeaderNames(of request: SigningRequest) -> [String] {
+        Set(request.headers.map { $0.name.lowercased() }.filter { !unsignedHeaders.contains($0) }).sorted()
+    }
+
+    public static func canonicalRequest(_ request: SigningRequest, signedHeaders: [String]) -> String {
+        let headerLines = signedHeaders.map { name in
+            let values = request.values(of: name).map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+            return "\(name):\(values.joined(separator: ","))\n"
+        }
+        return [
+            request.method.uppercased(),
+            canonicalURI(request.path),
+            canonicalQuery(request.query),
+            headerLines.joined(),
+            signedHeaders.joined(separator: ";"),
+            Hex.encode(SHA256.hash(data: request.body)),
+        ].joined(separator: "\n")
+    }
+
+    public static func stringToSign(canonicalRequest: String, timestamp: String, scope: String) -> String {
+        [algorithm, timestamp, scope, Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
+    }
+
+    /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
+    public static func timestamp(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds.floorDivided(by: 86_400)
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let inDay = seconds - days * 86_400
+        return String(
+            format: "%04d%02d%02dT%02d%02d%02dZ", year, month, day, inDay / 3600, inDay / 60 % 60, inDay % 60
+        )
+    }
+
+    /// The path with dot segments and empty segments removed, then percent-encoded once more
+    /// (every byte but unreserved characters and `/`), as botocore does for every service but S3.
+    static func canonicalURI(_ path: String) -> String {
+        guard !path.isEmpty else { return "/" }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        var kept: [Substring] = []
+        for segment in segments where segment != "." {
+            if segment == ".." {
+                _ = kept.popLast()
+            } else {
+                kept.append(segment)
+            }
+        }
+        var normalized = path.hasPrefix("/") ? "/" : ""
+        normalized += kept.joined(separator: "/")
+        if path.hasSuffix("/") && !kept.isEmpty { normalized += "/" }
+        return PercentEncoding.encode(normalized, keeping: "/")
+    }
+
+    /// `name=value` pairs as sent, sorted by name then value; a pair without `=` gets an empty value.
+    static func canonicalQuery(_ query: String) -> String {
+        guard !query.isEmpty else { return "" }
+        let pairs = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> (String, String) in
+            guard let equals = pair.firstIndex(of: "=") else { return (String(pair), "") }
+            return (String(pair[..<equals]), String(pair[pair.index(after: equals)...]))
+        }
+        return pairs
+            .sorted { $0.0 != $1.0 ? Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) : Array($0.1.utf8).lexicographicallyPrecedes(Array($1.1.utf8)) }
+            .map { "\($0.0)=\($0.1)" }
+            .joined(separator: "&")
+    }
+
+    /// Howard Hinnant's days-to-civil algorithm: no calendar or locale involved.
+    private static func civilDate(daysSinceEpoch: Int) -> (Int, Int, Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = z.floorDivided(by: 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension Int {
+    fileprivate func floorDivided(by divisor: Int) -> Int {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}
