@@ -1,0 +1,125 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A small HTTP/1.1 server for loopback use: keep-alive, whole-body requests, one async handler.
+///
+/// It carries the local Step Functions endpoint and the stand-ins tests use for IMDS, the
+/// container credentials endpoint and STS. Each request is answered by `handler`, which may take
+/// as long as it likes (a long poll); `shutdown()` cancels handlers still running.
+public final class HTTPServer: Sendable {
+    public typealias Handler = @Sendable (HTTPServerRequest) async -> HTTPServerReply
+
+    /// The address the server listens on (port resolved when 0 was asked for).
+    public let host: String
+    public let port: Int
+    private let task: Task<Void, Never>
+
+    private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>
+
+    /// Binds and starts serving. `port` 0 lets the OS choose.
+    public static func start(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        maxBodyBytes: Int = 4 << 20,
+        logger: Logger = Logger(label: "stepworker.http-server"),
+        handler: @escaping Handler
+    ) async throws -> HTTPServer {
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    return try Connection(wrappingChannelSynchronously: channel)
+                }
+            }
+        let boundPort = listener.channel.localAddress?.port ?? port
+        let task = Task {
+            await withDiscardingTaskGroup { group in
+                do {
+                    try await listener.executeThenClose { connections in
+                        for try await connection in connections {
+                            group.addTask {
+                                await serve(connection, maxBodyBytes: maxBodyBytes, logger: logger, handler: handler)
+                            }
+                        }
+                    }
+                } catch {
+                    if !Task.isCancelled {
+                        logger.error("HTTP listener failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+        return HTTPServer(host: host, port: boundPort, task: task)
+    }
+
+    private init(host: String, port: Int, task: Task<Void, Never>) {
+        self.host = host
+        self.port = port
+        self.task = task
+    }
+
+    /// `http://host:port`.
+    public var baseURL: String { "http://\(host):\(port)" }
+
+    /// Stops listening, closes every connection and cancels running handlers; returns when done.
+    public func shutdown() async {
+        task.cancel()
+        await task.value
+    }
+
+    /// Returns when the server has stopped.
+    public func waitUntilStopped() async {
+        await task.value
+    }
+
+    private static func serve(_ connection: Connection, maxBodyBytes: Int, logger: Logger, handler: Handler) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var body = ByteBuffer()
+                var tooLarge = false
+                for try await part in inbound {
+                    switch part {
+                    case .head(let requestHead):
+                        head = requestHead
+                        body.clear()
+                        tooLarge = false
+                    case .body(var chunk):
+                        if body.readableBytes + chunk.readableBytes > maxBodyBytes {
+                            tooLarge = true
+                        } else {
+                            body.writeBuffer(&chunk)
+                        }
+                    case .end:
+                        guard let requestHead = head else { continue }
+                        head = nil
+                        let reply: HTTPServerReply
+                        if tooLarge {
+                            reply = .respond(HTTPServerResponse(status: .payloadTooLarge))
+                        } else {
+                            let request = HTTPServerRequest(
+                                method: requestHead.method, uri: requestHead.uri, headers: requestHead.headers, body: body)
+                            reply = await handler(request)
+                        }
+                        guard case .respond(let response) = reply else { return }
+                        var headers = response.headers
+                        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+                        let keepAlive = requestHead.isKeepAlive && !Task.isCancelled
+                        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+                        try await outbound.write(.head(HTTPResponseHead(version: requestHead.version, status: response.status, headers: headers)))
+                        if response.body.readableBytes > 0 { try await outbound.write(.body(response.body)) }
+                        try await outbound.write(.end(nil))
+                        if !keepAlive { return }
+                    }
+                }
+            }
+        } catch {
+            logger.debug("HTTP connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}

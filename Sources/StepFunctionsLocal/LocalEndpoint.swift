@@ -1,1 +1,0 @@
-// The local Step Functions activity endpoint (DESIGN section 8).
