@@ -1,0 +1,255 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// The operations a worker needs from Step Functions, as a protocol so the supervisor can be
+/// driven by the real client against a local endpoint, or by anything else that speaks them.
+public protocol ActivityService: Sendable {
+    /// Long-polls for a task; nil when the poll ended without one.
+    func getActivityTask(activityArn: String, workerName: String?) async throws -> ActivityTask?
+    func sendTaskSuccess(token: TaskToken, output: String) async throws
+    func sendTaskFailure(token: TaskToken, error: String?, cause: String?) async throws
+    func sendTaskHeartbeat(token: TaskToken) async throws
+}
+
+/// A Step Functions client over the JSON 1.0 protocol: SigV4-signed `POST /` with
+/// `X-Amz-Target: AWSStepFunctions.<Operation>`, keep-alive connections from a shared
+/// `HTTPClient`, classified errors, and retries with capped exponential backoff and full jitter.
+public final class StepFunctionsClient: ActivityService {
+    public struct Configuration: Sendable {
+        public var endpoint: Endpoint
+        /// The client-side limit on a `GetActivityTask` long poll (the service holds one for 60 s).
+        public var pollTimeout: Duration = .seconds(70)
+        /// The limit on every other call.
+        public var requestTimeout: Duration = .seconds(20)
+        /// Retries of every call but `GetActivityTask` (whose caller loops on its own).
+        public var retryPolicy: RetryPolicy = .standard
+        public var pollRetryPolicy: RetryPolicy = .none
+        public var userAgent: String = "stepworker"
+        /// Responses larger than this are refused (a task input is at most 256 KiB of JSON,
+        /// which escaping inside a JSON string can grow up to six times).
+        public var maxResponseBytes: Int = 8 << 20
+
+        public init(endpoint: Endpoint) {
+            self.endpoint = endpoint
+        }
+    }
+
+    public let configuration: Configuration
+    private let httpClient: HTTPClient
+    private let credentials: any CredentialProvider
+    private let clock: any Clock<Duration>
+    private let jitter: any JitterSource
+    private let logger: Logger
+    private let signer: SigV4Signer
+
+    /// `httpClient` stays the caller's to shut down; `makeHTTPClient` makes a suitable one.
+    public init(
+        configuration: Configuration,
+        credentials: any CredentialProvider,
+        httpClient: HTTPClient,
+        clock: any Clock<Duration> = ContinuousClock(),
+        jitter: any JitterSource = SystemJitter(),
+        logger: Logger = Logger(label: "stepworker.stepfunctions")
+    ) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.credentials = credentials
+        self.clock = clock
+        self.jitter = jitter
+        self.logger = logger
+        self.signer = SigV4Signer(service: "states", region: configuration.endpoint.signingRegion)
+    }
+
+    /// An `HTTPClient` for a worker: enough connections per host for every open long poll plus
+    /// the calls made while they are open, no redirects, and a short connect timeout.
+    public static func makeHTTPClient(maxConnectionsPerHost: Int = 64) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(10)),
+            connectionPool: .init(idleTimeout: .seconds(50), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost)
+        )
+        configuration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    // MARK: Activity operations
+
+    public func getActivityTask(activityArn: String, workerName: String?) async throws -> ActivityTask? {
+        let name = workerName.map { TaskLimits.truncating($0, toCharacters: TaskLimits.maxWorkerNameCharacters) }
+        let output = try await call(
+            "GetActivityTask", Wire.GetActivityTaskInput(activityArn: activityArn, workerName: name),
+            returning: Wire.GetActivityTaskOutput.self, timeout: configuration.pollTimeout, retry: configuration.pollRetryPolicy)
+        guard let token = output.taskToken, !token.isEmpty else { return nil }
+        return ActivityTask(token: TaskToken(token), input: output.input ?? "{}")
+    }
+
+    /// Sends a handler's output, JSON text of at most 262,144 UTF-8 bytes (checked before sending:
+    /// JSON cannot be cut, so a larger output is the caller's to turn into a failure).
+    public func sendTaskSuccess(token: TaskToken, output: String) async throws {
+        let size = output.utf8.count
+        guard size <= TaskLimits.maxPayloadBytes else {
+            throw StepFunctionsError(
+                kind: .invalidRequest, code: "ValidationException",
+                message: "output is \(size) bytes; the limit is \(TaskLimits.maxPayloadBytes)", operation: "SendTaskSuccess")
+        }
+        _ = try await call("SendTaskSuccess", Wire.SendTaskSuccessInput(taskToken: token.rawValue, output: output), returning: Wire.Empty.self)
+    }
+
+    /// Sends a failure; `error` is cut to 256 and `cause` to 32,768 characters on a character boundary.
+    public func sendTaskFailure(token: TaskToken, error: String?, cause: String?) async throws {
+        let input = Wire.SendTaskFailureInput(
+            taskToken: token.rawValue,
+            error: error.map { TaskLimits.truncating($0, toCharacters: TaskLimits.maxErrorCharacters) },
+            cause: cause.map { TaskLimits.truncating($0, toCharacters: TaskLimits.maxCauseCharacters) })
+        _ = try await call("SendTaskFailure", input, returning: Wire.Empty.self)
+    }
+
+    public func sendTaskHeartbeat(token: TaskToken) async throws {
+        _ = try await call("SendTaskHeartbeat", Wire.TaskTokenInput(taskToken: token.rawValue), returning: Wire.Empty.self)
+    }
+
+    // MARK: Activity management, for tooling and tests
+
+    /// Creates the activity (or finds it: the call is idempotent by name) and returns its ARN.
+    public func createActivity(name: String) async throws -> String {
+        try await call("CreateActivity", Wire.CreateActivityInput(name: name), returning: Wire.CreateActivityOutput.self).activityArn
+    }
+
+    public func describeActivity(arn: String) async throws -> ActivityDescription {
+        let item = try await call("DescribeActivity", Wire.ActivityArnInput(activityArn: arn), returning: Wire.DescribeActivityOutput.self)
+        return ActivityDescription(item)
+    }
+
+    /// Every activity of the account and region, following `nextToken`.
+    public func listActivities() async throws -> [ActivityDescription] {
+        var all: [ActivityDescription] = []
+        var nextToken: String?
+        repeat {
+            let page = try await call(
+                "ListActivities", Wire.ListActivitiesInput(maxResults: 1000, nextToken: nextToken), returning: Wire.ListActivitiesOutput.self)
+            all += page.activities.map(ActivityDescription.init)
+            nextToken = page.nextToken.flatMap { $0.isEmpty ? nil : $0 }
+        } while nextToken != nil
+        return all
+    }
+
+    public func deleteActivity(arn: String) async throws {
+        _ = try await call("DeleteActivity", Wire.ActivityArnInput(activityArn: arn), returning: Wire.Empty.self)
+    }
+
+    // MARK: Transport
+
+    /// Calls `operation`, retrying as `retry` allows; throws `StepFunctionsError`,
+    /// `CancellationError`, or the credential provider's error.
+    func call<Input: Encodable, Output: Decodable>(
+        _ operation: String, _ input: Input, returning: Output.Type,
+        timeout: Duration? = nil, retry: RetryPolicy? = nil
+    ) async throws -> Output {
+        let body = try JSONEncoder().encode(input)
+        let retry = retry ?? configuration.retryPolicy
+        var attempt = 1
+        while true {
+            do {
+                let response = try await send(operation, body: Array(body), timeout: timeout ?? configuration.requestTimeout)
+                return try decode(Output.self, from: response, operation: operation)
+            } catch let error as StepFunctionsError {
+                guard retry.shouldRetry(after: error, attempt: attempt) else { throw error }
+                let delay = retry.delay(beforeRetry: attempt - 1, unitRandom: jitter.next())
+                logger.debug("Retrying call", metadata: [
+                    "operation": "\(operation)", "attempt": "\(attempt)", "error": "\(error.code)",
+                    "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                ])
+                try await clock.sleep(for: delay)
+                attempt += 1
+            }
+        }
+    }
+
+    private func send(_ operation: String, body: [UInt8], timeout: Duration) async throws -> ByteBuffer {
+        let endpoint = configuration.endpoint
+        var signing = SigningRequest(
+            method: "POST", path: endpoint.path,
+            headers: [
+                .init(name: "Host", value: endpoint.hostHeader),
+                .init(name: "Content-Type", value: Wire.contentType),
+                .init(name: "X-Amz-Target", value: "\(Wire.targetPrefix).\(operation)"),
+            ],
+            body: body)
+        signer.sign(&signing, credentials: try await credentials.credentials(), date: Date())
+
+        var request = HTTPClientRequest(url: endpoint.url)
+        request.method = .POST
+        for header in signing.headers { request.headers.add(name: header.name, value: header.value) }
+        request.headers.add(name: "User-Agent", value: configuration.userAgent)
+        request.body = .bytes(body)
+
+        let status: HTTPResponseStatus
+        let headers: HTTPHeaders
+        let payload: ByteBuffer
+        do {
+            let response = try await httpClient.execute(request, timeout: TimeAmount(timeout), logger: logger)
+            status = response.status
+            headers = response.headers
+            payload = try await response.body.collect(upTo: configuration.maxResponseBytes)
+        } catch {
+            throw Self.transportError(error, operation: operation)
+        }
+        guard status == .ok else {
+            throw Self.serviceError(status: status, headers: headers, body: payload, operation: operation)
+        }
+        return payload
+    }
+
+    private func decode<Output: Decodable>(_ type: Output.Type, from body: ByteBuffer, operation: String) throws -> Output {
+        do {
+            return try JSONDecoder().decode(Output.self, from: body.readableBytes == 0 ? ByteBuffer(string: "{}") : body)
+        } catch {
+            // A 200 with a body we cannot read is a fault on the way (a proxy, a cut connection).
+            throw StepFunctionsError(
+                kind: .transient, code: "MalformedResponse", message: "could not decode the answer: \(error)",
+                statusCode: 200, operation: operation)
+        }
+    }
+
+    static func serviceError(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, operation: String) -> StepFunctionsError {
+        let parsed = try? JSONDecoder().decode(Wire.ErrorBody.self, from: body)
+        let code = StepFunctionsError.errorName(type: parsed?.type, header: headers.first(name: "X-Amzn-ErrorType"))
+            ?? "HTTP\(status.code)"
+        return StepFunctionsError(
+            kind: StepFunctionsError.classify(code: code, statusCode: Int(status.code)),
+            code: code, message: parsed?.message ?? "", statusCode: Int(status.code), operation: operation)
+    }
+
+    /// Everything that goes wrong before an answer arrives is transient, except cancellation.
+    static func transportError(_ error: any Error, operation: String) -> any Error {
+        if error is CancellationError { return error }
+        if let error = error as? HTTPClientError {
+            if error == .cancelled { return CancellationError() }
+            let timeouts: [HTTPClientError] = [.deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .getConnectionFromPoolTimeout]
+            if timeouts.contains(error) {
+                return StepFunctionsError(kind: .transient, code: "Timeout", message: "\(error)", operation: operation)
+            }
+            if error == .remoteConnectionClosed {
+                return StepFunctionsError(kind: .transient, code: "ConnectionClosed", message: "\(error)", operation: operation)
+            }
+        }
+        return StepFunctionsError(kind: .transient, code: "ConnectionFailed", message: "\(error)", operation: operation)
+    }
+}
+
+extension ActivityDescription {
+    init(_ item: Wire.ActivityListItem) {
+        self.init(arn: item.activityArn, name: item.name, creationDate: Date(timeIntervalSince1970: item.creationDate))
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
