@@ -65,11 +65,12 @@ public final class StepFunctionsClient: ActivityService {
     }
 
     /// An `HTTPClient` for a worker: enough connections per host for every open long poll plus
-    /// the calls made while they are open, no redirects, and a short connect timeout.
-    public static func makeHTTPClient(maxConnectionsPerHost: Int = 64) -> HTTPClient {
+    /// the calls made while they are open, and no redirects. A refused connection is retried
+    /// inside the client until `connectTimeout` before the call fails as transient.
+    public static func makeHTTPClient(maxConnectionsPerHost: Int = 64, connectTimeout: Duration = .seconds(10)) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(10)),
+            timeout: .init(connect: TimeAmount(connectTimeout)),
             connectionPool: .init(idleTimeout: .seconds(50), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost)
         )
         configuration.httpVersion = .http1Only
