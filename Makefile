@@ -1,7 +1,6 @@
 # stepworker: build, test and demo. See README.md and CONTRIBUTING.md.
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
-BIN_DIR = $(shell $(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)
 
 .PHONY: all deps build test demo clean vectors
 
@@ -21,7 +20,7 @@ test: deps
 # Runs the worker end to end against the bundled local endpoint. Needs no AWS account.
 demo: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product stepworker
-	STEPWORKER=$(BIN_DIR)/stepworker scripts/demo.sh
+	scripts/demo.sh
 
 # Regenerates the SigV4 test vectors with botocore (an independent implementation).
 vectors:

@@ -92,6 +92,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `make demo`: drives the real binary against the local endpoint and prints each step.
+        .executableTarget(
+            name: "stepworker-demo",
+            dependencies: [
+                "StepFunctions",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "StepFunctionsTests",
             dependencies: [
