@@ -1,0 +1,100 @@
+import Glibc
+
+
+
+/// A file-system call that failed, with the path and the errno text.
+public struct DurableFileError: Error, CustomStringConvertible {
+    public var operation: String
+    public var path: String
+    public var errno: Int32
+
+    public var description: String {
+        "\(operation) \(path): \(String(cString: strerror(errno)))"
+    }
+}
+
+/// Writes that survive a crash or power loss: write a temporary file, fsync it, rename it into
+/// place, fsync the directory. A reader sees the old state or the new one, never half a file.
+enum DurableFile {
+    static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(DurableFileError) {
+        if mkdir(path, mode) != 0 && errno != EEXIST {
+            throw DurableFileError(operation: "mkdir", path: path, errno: errno)
+        }
+    }
+
+    static func write(_ bytes: [UInt8], to path: String, in directory: String) throws(DurableFileError) {
+        let temporary = "\(directory)/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DurableFileError(operation: "open", path: temporary, errno: errno) }
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                let error = errno
+                close(fd)
+                unlink(temporary)
+                throw DurableFileError(operation: "write", path: temporary, errno: error)
+            }
+            written += result
+        }
+        if fsync(fd) != 0 {
+            let error = errno
+            close(fd)
+            unlink(temporary)
+            throw DurableFileError(operation: "fsync", path: temporary, errno: error)
+        }
+        close(fd)
+        if rename(temporary, path) != 0 {
+            let error = errno
+            unlink(temporary)
+            throw DurableFileError(operation: "rename", path: path, errno: error)
+        }
+        try syncDirectory(directory)
+    }
+
+    /// Removes `path` and makes the removal durable; a file already gone is fine.
+    static func remove(_ path: String, in directory: String) throws(DurableFileError) {
+        if unlink(path) != 0 {
+            if errno == ENOENT { return }
+            throw DurableFileError(operation: "unlink", path: path, errno: errno)
+        }
+        try syncDirectory(directory)
+    }
+
+    static func read(_ path: String) throws(DurableFileError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DurableFileError(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw DurableFileError(operation: "read", path: path, errno: errno)
+            }
+            if count == 0 { return bytes }
+            bytes += buffer[0..<count]
+        }
+    }
+
+    /// The names in `directory` that end with `suffix`, sorted.
+    static func list(_ directory: String, suffix: String) throws(DurableFileError) -> [String] {
+        guard let dir = opendir(directory) else { throw DurableFileError(operation: "opendir", path: directory, errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(suffix) && !name.hasPrefix(".") { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    private static func syncDirectory(_ directory: String) throws(DurableFileError) {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw DurableFileError(operation: "open", path: directory, errno: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw DurableFileError(operation: "fsync", path: directory, errno: errno) }
+    }
+}
