@@ -1,1 +1,0 @@
-// The worker core: configuration, handler runner, outcome mapping, supervisor (DESIGN section 6).
