@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Reads, parses and validates a configuration file, reporting every problem at once as
+/// `FILE:LINE: key.path: message`.
+public struct ConfigurationLoader: Sendable {
+    public var host: any HostFacts
+
+    public init(host: any HostFacts = SystemHostFacts()) {
+        self.host = host
+    }
+
+    /// Loads `path`; throws `ConfigurationError` listing every problem.
+    public func load(path: String) throws(ConfigurationError) -> Configuration {
+        let bytes: [UInt8]
+        switch FileContents.read(path) {
+        case .success(let contents): bytes = contents
+        case .failure(let failure):
+            throw ConfigurationError(problems: [
+                ConfigurationProblem(file: path, line: 0, keyPath: .root, message: "cannot read: \(failure.message)")
+            ])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigurationError(problems: [
+                ConfigurationProblem(file: path, line: 1, keyPath: .root, message: "not valid UTF-8 text")
+            ])
+        }
+        return try load(text: text, file: path)
+    }
+
+    /// Validates TOML text as if read from `file` (used for messages and relative handler paths).
+    public func load(text: String, file: String) throws(ConfigurationError) -> Configuration {
+        let document: TOMLNode
+        do {
+            document = try TOMLDocument.parse(text)
+        } catch {
+            throw ConfigurationError(problems: [
+                ConfigurationProblem(
+                    file: file, line: error.line, keyPath: .root,
+                    message: "TOML syntax error at column \(error.column): \(error.message)")
+            ])
+        }
+        var problems = ProblemList()
+        let raw = RawConfiguration.read(document, problems: &problems)
+        var validator = ConfigurationValidator(file: file, host: host)
+        let configuration = validator.validate(raw)
+        let all = problems.problems + validator.problems.problems
+        if let configuration, all.isEmpty { return configuration }
+
+        let index = TOMLLineIndex(text: text)
+        let located = all.enumerated().map { order, problem in
+            (order, ConfigurationProblem(
+                file: file, line: index.line(for: problem.keyPath), keyPath: problem.keyPath,
+                message: problem.message))
+        }
+        let sorted = located.sorted { ($0.1.line, $0.0) < ($1.1.line, $1.0) }.map(\.1)
+        throw ConfigurationError(problems: sorted)
+    }
+}
+
+/// A whole file read with plain POSIX calls, so errors come back as errno text.
+enum FileContents {
+    struct Failure: Error {
+        var message: String
+    }
+
+    static func read(_ path: String) -> Result<[UInt8], Failure> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Failure(message: ErrnoText.describe(errno))) }
+        defer { close(fd) }
+        var contents: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(Failure(message: ErrnoText.describe(errno)))
+            }
+            if count == 0 { return .success(contents) }
+            contents.append(contentsOf: buffer[0..<count])
+            if contents.count > 16 << 20 { return .failure(Failure(message: "larger than 16 MiB")) }
+        }
+    }
+}
+
+/// `strerror` text for an errno value.
+public enum ErrnoText {
+    public static func describe(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "errno \(code)" }
+        return String(cString: text)
+    }
+}

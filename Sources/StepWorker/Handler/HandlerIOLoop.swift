@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Logging
+
+/// Why the worker ended a handler's group.
+enum HandlerEndReason: Sendable, Equatable {
+    case timeout
+    case stopRequested
+}
+
+/// Drives one running handler from a dedicated thread with poll(2): writes stdin while reading
+/// stdout and stderr (so neither side can block the other), enforces the timeout and stop
+/// requests (TERM to the group, KILL after the grace), and once the leader is gone kills what is
+/// left of its group and stops waiting for pipes that outsiders still hold open.
+struct HandlerIOLoop: ~Copyable {
+    struct Outcome: Sendable {
+        var capture: OutputCapture
+        var stderrTail: String
+        var endedBy: HandlerEndReason?
+    }
+
+    let processID: pid_t
+    let invocation: HandlerInvocation
+    let stopRequested: @Sendable () -> Bool
+    let logger: Logger
+    private var pidFD: Int32?
+    private var stdinFD: Int32?
+    private var stdoutFD: Int32?
+    private var stderrFD: Int32?
+    private let wakeFD: Int32
+    private var inputOffset = 0
+    private var capture: OutputCapture
+    private var stderr = StderrCollector()
+    private var leaderExited = false
+    private var endedBy: HandlerEndReason?
+    private var killAt: Int64?
+    private var killed = false
+    private var drainUntil: Int64?
+    private let timeoutAt: Int64?
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    init(
+        processID: pid_t, pidFD: Int32?, stdin: Int32, stdout: Int32, stderr: Int32, wake: Int32,
+        invocation: HandlerInvocation, startedAt: Int64, stopRequested: @escaping @Sendable () -> Bool
+    ) {
+        self.processID = processID
+        self.pidFD = pidFD
+        self.stdinFD = stdin
+        self.stdoutFD = stdout
+        self.stderrFD = stderr
+        self.wakeFD = wake
+        self.invocation = invocation
+        self.stopRequested = stopRequested
+        self.capture = OutputCapture(limit: invocation.maxOutput)
+        self.timeoutAt = invocation.timeout.map { startedAt + $0.milliseconds }
+        var logger = invocation.logger
+        logger[metadataKey: "STEPWORKER_HANDLER_PID"] = "\(processID)"
+        self.logger = logger
+        self.buffer = .allocate(byteCount: 65_536, alignment: 16)
+    }
+
+    deinit {
+        buffer.deallocate()
+        for fd in [pidFD, stdinFD, stdoutFD, stderrFD] { if let fd { _ = close(fd) } }
+    }
+
+    consuming func run() -> Outcome {
+        if invocation.input.isEmpty { PosixIO.closeIfOpen(&stdinFD) }
+        while !(leaderExited && stdoutFD == nil && stderrFD == nil) {
+            let now = PosixIO.nowMilliseconds()
+            if !leaderExited, endedBy == nil {
+                if stopRequested() {
+                    beginTermination(.stopRequested, now: now)
+                } else if let timeoutAt, now >= timeoutAt {
+                    beginTermination(.timeout, now: now)
+                }
+            }
+            if let killAt, !killed, now >= killAt {
+                signalGroup(SIGKILL)
+                killed = true
+            }
+            if let drainUntil, now >= drainUntil { break }
+            if !leaderExited, pidFD == nil, Self.hasExited(processID) { leaderDidExit(now: now) }
+            waitForEvents(now: now)
+        }
+        if let line = stderr.flush() { logger.info("\(line)") }
+        return Outcome(capture: capture, stderrTail: stderr.tailText, endedBy: endedBy)
+    }
+
+    private mutating func beginTermination(_ reason: HandlerEndReason, now: Int64) {
+        endedBy = reason
+        signalGroup(SIGTERM)
+        signalGroup(SIGCONT)
+        killAt = now + invocation.killGrace.milliseconds
+    }
+
+    private mutating func leaderDidExit(now: Int64) {
+        leaderExited = true
+        PosixIO.closeIfOpen(&pidFD)
+        PosixIO.closeIfOpen(&stdinFD)
+        // Whatever the handler left behind in its group dies with it.
+        signalGroup(SIGKILL)
+        killed = true
+        drainUntil = now + invocation.drainGrace.milliseconds
+    }
+
+    private func signalGroup(_ signal: Int32) {
+        _ = killpg(processID, signal)
+    }
+
+    /// Without a pidfd: whether the leader is a zombie (not reaped: swift-subprocess reaps only
+    /// after this loop returns) or gone.
+    private static func hasExited(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return true }
+        return info._sifields._sigchld.si_pid == pid
+    }
+
+    private mutating func waitForEvents(now: Int64) {
+        var deadlines: [Int64] = []
+        if endedBy == nil, !leaderExited, let timeoutAt { deadlines.append(timeoutAt) }
+        if !killed, let killAt { deadlines.append(killAt) }
+        if let drainUntil { deadlines.append(drainUntil) }
+        if pidFD == nil, !leaderExited { deadlines.append(now + 20) }
+        let timeout = deadlines.min().map { Int32(clamping: max(0, $0 - now)) } ?? -1
+
+        var fds: [pollfd] = [pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+        if let pidFD { fds.append(pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)) }
+        if let stdinFD { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
+        if let stdoutFD { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
+        if let stderrFD { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
+        guard poll(&fds, nfds_t(fds.count), timeout) > 0 else { return }
+
+        for entry in fds where entry.revents != 0 {
+            switch entry.fd {
+            case wakeFD:
+                var bytes: (UInt64, UInt64) = (0, 0)
+                _ = read(wakeFD, &bytes, 16)
+            case pidFD: leaderDidExit(now: PosixIO.nowMilliseconds())
+            case stdinFD: writeInput()
+            case stdoutFD: readStdout()
+            case stderrFD: readStderr()
+            default: break
+            }
+        }
+    }
+
+    private mutating func writeInput() {
+        guard let fd = stdinFD else { return }
+        let remaining = invocation.input.count - inputOffset
+        let written = invocation.input.withUnsafeBytes { bytes in
+            write(fd, bytes.baseAddress! + inputOffset, min(remaining, 65_536))
+        }
+        if written > 0 {
+            inputOffset += written
+            if inputOffset == invocation.input.count { PosixIO.closeIfOpen(&stdinFD) }
+        } else if written < 0, errno != EAGAIN, errno != EINTR {
+            // EPIPE: the handler does not read its input. That is its business.
+            PosixIO.closeIfOpen(&stdinFD)
+        }
+    }
+
+    /// Reads what is there, at most a few buffers at a time so the other pipes get their turn.
+    /// Returns the chunks' text lines for stderr; closes the pipe at EOF.
+    private mutating func readStdout() {
+        guard let fd = stdoutFD else { return }
+        for _ in 0..<16 {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count > 0 {
+                capture.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                continue
+            }
+            if count == 0 || (errno != EAGAIN && errno != EINTR) { PosixIO.closeIfOpen(&stdoutFD) }
+            return
+        }
+    }
+
+    private mutating func readStderr() {
+        guard let fd = stderrFD else { return }
+        for _ in 0..<16 {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count > 0 {
+                for line in stderr.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) {
+                    logger.info("\(line)")
+                }
+                continue
+            }
+            if count == 0 || (errno != EAGAIN && errno != EINTR) { PosixIO.closeIfOpen(&stderrFD) }
+            return
+        }
+    }
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Synchronization
+
+/// The handle of one run: stop requests in, the result out. Shared by the caller, the runner's
+/// task and the I/O thread.
+final class HandlerRun: RunningHandler {
+    private struct State {
+        var stopRequested = false
+        /// Set once the child exists and the I/O loop owns the pipes.
+        var spawned = false
+        /// A pipe whose read end the I/O thread polls; a byte on it wakes the thread. Open only
+        /// while the run goes on.
+        var wake: (read: Int32, write: Int32)?
+        var result: HandlerRunResult?
+        var waiters: [CheckedContinuation<HandlerRunResult, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func terminate() {
+        state.withLock { state in
+            state.stopRequested = true
+            if let wake = state.wake {
+                var byte: UInt8 = 1
+                _ = write(wake.write, &byte, 1)
+            }
+        }
+    }
+
+    func markSpawned() {
+        state.withLock { $0.spawned = true }
+    }
+
+    var wasSpawned: Bool {
+        state.withLock { $0.spawned }
+    }
+
+    var isStopRequested: Bool {
+        state.withLock { $0.stopRequested }
+    }
+
+    func result() async -> HandlerRunResult {
+        await withCheckedContinuation { continuation in
+            let ready: HandlerRunResult? = state.withLock { state in
+                if let result = state.result { return result }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    /// Opens the wake-up pipe and returns the end the I/O thread polls; nil if the system
+    /// refused a pipe.
+    func openWake() -> Int32? {
+        guard let wake = try? PosixIO.pipe() else { return nil }
+        PosixIO.setNonBlocking(wake.read)
+        PosixIO.setNonBlocking(wake.write)
+        state.withLock { $0.wake = wake }
+        return wake.read
+    }
+
+    func closeWake() {
+        state.withLock { state in
+            if let wake = state.wake {
+                _ = close(wake.read)
+                _ = close(wake.write)
+            }
+            state.wake = nil
+        }
+    }
+
+    func finish(with result: HandlerRunResult) {
+        let waiters = state.withLock { state in
+            state.result = result
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: result) }
+    }
+}

@@ -1,0 +1,42 @@
+/// How a handler's run ended, as data.
+public enum HandlerTermination: Sendable, Equatable {
+    /// It exited by itself with this status.
+    case exited(Int32)
+    /// A signal the worker did not send killed it.
+    case signalled(Int32)
+    /// It ran past `timeout`; the worker ended its process group.
+    case timedOut(limit: Duration)
+    /// The worker asked it to stop (`terminate()` or task cancellation) and ended its group.
+    case stopped
+    /// It never started; the text says why (errno text).
+    case launchFailed(String)
+}
+
+/// Everything the outcome mapping needs to know about one run.
+public struct HandlerRunResult: Sendable, Equatable {
+    public var termination: HandlerTermination
+    /// stdout, at most `maxOutput` bytes of it.
+    public var stdout: [UInt8]
+    /// How many bytes the handler wrote to stdout in all.
+    public var stdoutBytes: Int
+    /// The last bytes (up to 4 KiB) of stderr, decoded leniently.
+    public var stderrTail: String
+    public var duration: Duration
+    /// The handler's pid (also its process group and session), when it started.
+    public var processID: Int32?
+
+    public init(
+        termination: HandlerTermination, stdout: [UInt8] = [], stdoutBytes: Int? = nil, stderrTail: String = "",
+        duration: Duration = .zero, processID: Int32? = nil
+    ) {
+        self.termination = termination
+        self.stdout = stdout
+        self.stdoutBytes = stdoutBytes ?? stdout.count
+        self.stderrTail = stderrTail
+        self.duration = duration
+        self.processID = processID
+    }
+
+    /// Whether stdout went past `maxOutput` (`stdout` then holds only its start).
+    public var stdoutOverflowed: Bool { stdoutBytes > stdout.count }
+}

@@ -1,0 +1,27 @@
+/// Runs handlers. The daemon's boundary to processes: `SubprocessRunner` is the real one.
+public protocol ProcessRunner: Sendable {
+    /// Starts a run and returns at once; the run goes on until the handler's group is gone.
+    func start(_ invocation: HandlerInvocation) -> any RunningHandler
+}
+
+/// A handler that was started (or failed to start).
+public protocol RunningHandler: Sendable {
+    /// Asks the handler to stop now: TERM to its process group, KILL after `kill_grace`. Its
+    /// result is then `.stopped` (unless it had already ended). Safe to call more than once.
+    func terminate()
+    /// Waits for the end of the run. Never throws: failures are in the result.
+    func result() async -> HandlerRunResult
+}
+
+extension ProcessRunner {
+    /// Runs to the end. Cancelling the calling task stops the handler (TERM, then KILL after
+    /// `kill_grace`) and still waits for its group to be gone; the result is then `.stopped`.
+    public func run(_ invocation: HandlerInvocation) async -> HandlerRunResult {
+        let handler = start(invocation)
+        return await withTaskCancellationHandler {
+            await handler.result()
+        } onCancel: {
+            handler.terminate()
+        }
+    }
+}

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// The real `ProcessRunner`: swift-subprocess starts the handler in its own session (so its
+/// own process group) with the clean environment, directory and identity; `HandlerIOLoop`
+/// then moves its bytes and enforces its limits on a thread of its own.
+public struct SubprocessRunner: ProcessRunner {
+    public init() {
+        PosixIO.ignoreSIGPIPE
+    }
+
+    public func start(_ invocation: HandlerInvocation) -> any RunningHandler {
+        let run = HandlerRun()
+        Task.detached {
+            run.finish(with: await Self.execute(invocation, run: run))
+        }
+        return run
+    }
+
+    private static func execute(_ invocation: HandlerInvocation, run: HandlerRun) async -> HandlerRunResult {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let startedAt = PosixIO.nowMilliseconds()
+        if let problem = launchProblem(invocation.executablePath) {
+            return HandlerRunResult(termination: .launchFailed(problem))
+        }
+        var pipes = HandlerPipes()
+        do {
+            try pipes.open()
+        } catch {
+            pipes.closeAll()
+            return HandlerRunResult(termination: .launchFailed(error.message))
+        }
+        guard let wake = run.openWake() else {
+            pipes.closeAll()
+            return HandlerRunResult(termination: .launchFailed("pipe: \(ErrnoText.describe(errno))"))
+        }
+        defer { run.closeWake() }
+
+        let ends = pipes
+        do {
+            let execution = try await Subprocess.run(
+                .path(FilePath(invocation.executablePath)),
+                arguments: Arguments(
+                    executablePathOverride: invocation.arguments.first,
+                    remainingValues: Array(invocation.arguments.dropFirst())),
+                environment: .custom(Dictionary(uniqueKeysWithValues: invocation.environment.compactMap { name, value in
+                    Environment.Key(rawValue: name).map { ($0, value) }
+                })),
+                workingDirectory: invocation.workingDirectory.map { FilePath($0) },
+                platformOptions: platformOptions(invocation.identity),
+                input: .fileDescriptor(FileDescriptor(rawValue: ends.stdinRead), closeAfterSpawningProcess: false),
+                output: .fileDescriptor(FileDescriptor(rawValue: ends.stdoutWrite), closeAfterSpawningProcess: false),
+                error: .fileDescriptor(FileDescriptor(rawValue: ends.stderrWrite), closeAfterSpawningProcess: false)
+            ) { execution in
+                ends.closeChildEnds()
+                run.markSpawned()
+                let pid = execution.processIdentifier.value
+                let descriptor = execution.processIdentifier.processDescriptor
+                let pidFD = descriptor >= 0 ? fcntl(descriptor, F_DUPFD_CLOEXEC, 0) : -1
+                return await withCheckedContinuation { continuation in
+                    let thread = Thread {
+                        let loop = HandlerIOLoop(
+                            processID: pid, pidFD: pidFD >= 0 ? pidFD : nil, stdin: ends.stdinWrite,
+                            stdout: ends.stdoutRead, stderr: ends.stderrRead, wake: wake, invocation: invocation,
+                            startedAt: startedAt, stopRequested: { run.isStopRequested })
+                        continuation.resume(returning: (pid, loop.run()))
+                    }
+                    thread.name = "stepworker-handler"
+                    thread.start()
+                }
+            }
+            let (pid, outcome) = execution.closureResult
+            return HandlerRunResult(
+                termination: termination(execution.terminationStatus, endedBy: outcome.endedBy, invocation),
+                stdout: outcome.capture.bytes, stdoutBytes: outcome.capture.totalBytes,
+                stderrTail: outcome.stderrTail, duration: clock.now - started, processID: pid)
+        } catch {
+            if !run.wasSpawned { pipes.closeAll() }
+            return HandlerRunResult(termination: .launchFailed(launchFailure(error)), duration: clock.now - started)
+        }
+    }
+
+    private static func termination(
+        _ status: TerminationStatus, endedBy: HandlerEndReason?, _ invocation: HandlerInvocation
+    ) -> HandlerTermination {
+        switch endedBy {
+        case .timeout: return .timedOut(limit: invocation.timeout ?? .zero)
+        case .stopRequested: return .stopped
+        case nil: break
+        }
+        switch status {
+        case .exited(let code): return .exited(code)
+        case .signaled(let signal): return .signalled(signal)
+        }
+    }
+
+    private static func platformOptions(_ identity: HandlerIdentity?) -> PlatformOptions {
+        var options = PlatformOptions()
+        options.createSession = true
+        if let identity {
+            options.userID = identity.userID
+            options.groupID = identity.groupID
+            options.supplementaryGroups = identity.supplementaryGroups
+        }
+        return options
+    }
+
+    /// Why `path` cannot be executed, checked before spawning: swift-subprocess reports every
+    /// failed exec of a path as "not found", which would hide EACCES.
+    private static func launchProblem(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return ErrnoText.describe(errno) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { return ErrnoText.describe(EACCES) }
+        guard access(path, X_OK) == 0 else { return ErrnoText.describe(errno) }
+        return nil
+    }
+
+    /// errno text for a failed launch, as `Handler.LaunchFailed`'s cause.
+    private static func launchFailure(_ error: any Error) -> String {
+        guard let error = error as? SubprocessError else { return "\(error)" }
+        if let underlying = error.underlyingError {
+            return ErrnoText.describe(underlying.rawValue)
+        }
+        if error.code == .executableNotFound { return ErrnoText.describe(ENOENT) }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+import StepWorker
+import Testing
+
+/// `stepworker check` and `stepworker invoke`, run as the built binary.
+@Suite("stepworker check and invoke", .timeLimit(.minutes(1)))
+struct CommandLineTests {
+    let directory = TemporaryDirectory()
+    let example = RepositoryPaths.root + "/etc/stepworker/stepworker.toml"
+
+    struct Run {
+        var status: HandlerTermination
+        var stdout: String
+        var stderr: [String]
+    }
+
+    /// Runs the binary through the handler runner itself: clean environment, bounded output.
+    func stepworker(_ arguments: [String], input: String = "", environment: [String: String] = [:]) async -> Run {
+        let log = RecordingLogHandlerStore()
+        var base = ["PATH": "/usr/bin:/bin", "HOME": "/tmp"]
+        base.merge(environment) { $1 }
+        let invocation = HandlerInvocation(
+            executablePath: RepositoryPaths.binary, arguments: ["stepworker"] + arguments, environment: base,
+            workingDirectory: directory.path, input: Array(input.utf8), timeout: .seconds(30),
+            killGrace: .seconds(1), maxOutput: 1 << 20, logger: log.logger())
+        let result = await SubprocessRunner().run(invocation)
+        return Run(status: result.termination, stdout: String(decoding: result.stdout, as: UTF8.self), stderr: log.messages)
+    }
+
+    @Test func checkPrintsTheEffectiveConfiguration() async throws {
+        let run = await stepworker(["check", "--config", example])
+        #expect(run.status == .exited(0))
+        #expect(run.stdout.contains("[[activity]]\narn = \"arn:aws:states:eu-west-1:123456789012:activity:resize-image\"\nname = \"resize-image\""))
+        #expect(run.stdout.contains("kill_grace = \"10s\""))
+        let reread = try ConfigurationLoader().load(text: run.stdout, file: example)
+        #expect(reread == (try ConfigurationLoader().load(path: example)))
+    }
+
+    @Test func checkReadsSTEPWORKER_CONFIG() async {
+        let run = await stepworker(["check"], environment: ["STEPWORKER_CONFIG": example])
+        #expect(run.status == .exited(0))
+    }
+
+    @Test func checkListsEveryProblemAndExits78() async {
+        let file = directory.write("bad.toml", """
+            [worker]
+            log_level = "loud"
+            [[activity]]
+            arn = "arn:aws:states:eu-west-1:123456789012:activity:a"
+            command = ["/nonexistent"]
+            concurrency = 0
+            """)
+        let run = await stepworker(["check", "--config", file])
+        #expect(run.status == .exited(78))
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr == [
+            "\(file):2: worker.log_level: must be one of trace, debug, info, notice, warning, error, critical, got \"loud\"",
+            "\(file):5: activity[0].command[0]: /nonexistent does not exist",
+            "\(file):6: activity[0].concurrency: must be between 1 and 1000, got 0",
+        ])
+    }
+
+    @Test func checkOfAMissingFile() async {
+        let run = await stepworker(["check", "--config", directory.path + "/none.toml"])
+        #expect(run.status == .exited(78))
+        #expect(run.stderr == ["\(directory.path)/none.toml: cannot read: No such file or directory"])
+    }
+
+    @Test func invokeSucceeds() async throws {
+        let inputFile = directory.write("in.json", #"{"width": 100, "height": 40}"#)
+        let run = await stepworker(["invoke", "resize-image", "--config", example, "--input", inputFile])
+        #expect(run.status == .exited(0))
+        #expect(run.stdout == #"{"status":"SUCCEEDED","output":{"width": 50, "height": 20}}"# + "\n")
+        #expect(run.stderr.contains("resize.py: 100x40"))
+    }
+
+    @Test func invokeReadsStdin() async {
+        let run = await stepworker(["invoke", "echo", "--config", example, "--input", "-"], input: #"{"x": 1}"#)
+        #expect(run.status == .exited(0))
+        #expect(run.stdout == #"{"status":"SUCCEEDED","output":{"echo": {"x": 1}, "activity": "echo"}}"# + "\n")
+    }
+
+    @Test func invokeReportsAFailureAndExits1() async throws {
+        let run = await stepworker(["invoke", "resize-image", "--config", example, "--input", "-"], input: #"{"fail": true}"#)
+        #expect(run.status == .exited(1))
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: String])
+        #expect(report == ["status": "FAILED", "error": "Resize.Failed", "cause": #"{"reason":"asked to fail","width":800}"#])
+    }
+
+    @Test func invokeWithABadConfigExits78() async {
+        let file = directory.write("bad.toml", "[[activity]]\n")
+        let run = await stepworker(["invoke", "x", "--config", file])
+        #expect(run.status == .exited(78))
+    }
+
+    @Test func invokeOfAnUnknownActivity() async {
+        let run = await stepworker(["invoke", "nope", "--config", example])
+        #expect(run.status == .exited(64))
+        #expect(run.stderr == [#"stepworker invoke: no activity named "nope" (configured: echo, resize-image)"#])
+    }
+}
