@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import StepFunctions
+import Synchronization
+
+/// One task from receipt to delivered result: journal it, start its handler, heartbeat while it
+/// runs, stop the handler if the service says the task is gone, map the outcome, keep it in the
+/// outbox, deliver it.
+public struct TaskRun: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case delivered(TaskResult)
+        /// The service said the task is gone (while it ran or when its result was sent).
+        case taskGone
+        case refused(TaskResult)
+    }
+
+    /// What a stop request (shutdown grace ran out) means for the result.
+    public enum StopReason: Sendable {
+        case shuttingDown
+    }
+
+    let service: any ActivityService
+    let runner: any ProcessRunner
+    let outbox: ResultOutbox
+    let delivery: ResultDelivery
+    let clock: any Clock<Duration>
+    let jitter: any JitterSource
+    let workerName: String
+    let daemonEnvironment: [String: String]
+    let logger: Logger
+
+    public init(
+        service: any ActivityService, runner: any ProcessRunner, outbox: ResultOutbox, delivery: ResultDelivery,
+        clock: any Clock<Duration> = ContinuousClock(), jitter: any JitterSource = SystemJitter(),
+        workerName: String, daemonEnvironment: [String: String], logger: Logger
+    ) {
+        self.service = service
+        self.runner = runner
+        self.outbox = outbox
+        self.delivery = delivery
+        self.clock = clock
+        self.jitter = jitter
+        self.workerName = workerName
+        self.daemonEnvironment = daemonEnvironment
+        self.logger = logger
+    }
+
+    /// Runs `task`. `stopSignal` is checked by the caller's shutdown: when it fires, the handler
+    /// is stopped and the task fails with `Worker.ShuttingDown`. Cancelling the calling task
+    /// stops the handler too, and leaves any result in the outbox for the next start.
+    public func run(_ task: ActivityTask, activity: ActivityConfiguration, stop: HandlerStopSwitch) async throws -> Outcome {
+        let logger = {
+            var logger = self.logger
+            logger[metadataKey: "STEPWORKER_ACTIVITY"] = "\(activity.name)"
+            logger[metadataKey: "STEPWORKER_TASK_ID"] = "\(task.token.fingerprint)"
+            return logger
+        }()
+        let started = ContinuousClock.now
+
+        try outbox.recordStarted(token: task.token, activityArn: activity.arn.description)
+        let invocation = HandlerInvocation(
+            activity: activity, workerName: workerName, taskID: task.token.fingerprint, input: Array(task.input.utf8),
+            logger: logger, daemonEnvironment: daemonEnvironment, unixTime: Int64(Date().timeIntervalSince1970))
+        let handler = runner.start(invocation)
+        let attachment = stop.attach(handler)
+        defer { stop.detach(attachment) }
+        let (runResult, gone) = await withTaskGroup(of: Bool.self) { group in
+            if let interval = activity.heartbeat {
+                group.addTask {
+                    await heartbeat(task.token, every: HeartbeatSchedule(interval: interval), logger: logger, handler: handler)
+                }
+            }
+            let result = await withTaskCancellationHandler {
+                await handler.result()
+            } onCancel: {
+                handler.terminate()
+            }
+            group.cancelAll()
+            var gone = false
+            for await heartbeatSawTaskGone in group { gone = gone || heartbeatSawTaskGone }
+            return (result, gone)
+        }
+
+        if gone {
+            logger.info("Task is gone; handler stopped", metadata: ["STEPWORKER_OUTCOME": "gone"])
+            try outbox.forget(token: task.token)
+            return .taskGone
+        }
+        var result = HandlerOutcome.map(runResult, activity: activity)
+        if case .stopped = runResult.termination, stop.isStopping {
+            result = WorkerFailure.shuttingDown("the worker stopped while the handler ran (shutdown_grace ran out)")
+        }
+        try outbox.store(result, token: task.token, activityArn: activity.arn.description)
+        let outcomeName: String
+        switch result {
+        case .success: outcomeName = "succeeded"
+        case .failure(let error, _): outcomeName = error
+        }
+        logger.info("Handler finished", metadata: [
+            "STEPWORKER_OUTCOME": "\(outcomeName)",
+            "STEPWORKER_DURATION_MS": "\((ContinuousClock.now - started).milliseconds)",
+        ])
+
+        switch try await delivery.deliver(result, token: task.token) {
+        case .delivered: return .delivered(result)
+        case .taskGone: return .taskGone
+        case .refused: return .refused(result)
+        }
+    }
+
+    /// Sends heartbeats until cancelled. When the service says the task is gone, stops the
+    /// handler and returns true. Throttling and other errors are logged and the next heartbeat
+    /// comes on schedule (the client has already retried within the interval).
+    func heartbeat(_ token: TaskToken, every schedule: HeartbeatSchedule, logger: Logger, handler: any RunningHandler) async -> Bool {
+        while !Task.isCancelled {
+            do {
+                try await clock.sleep(for: schedule.delay(unitRandom: jitter.next()))
+                try await service.sendTaskHeartbeat(token: token)
+            } catch is CancellationError {
+                return false
+            } catch let error as StepFunctionsError where error.kind == .taskGone {
+                logger.info("Heartbeat answered that the task is gone", metadata: ["error": "\(error.code)"])
+                handler.terminate()
+                return true
+            } catch {
+                logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
+            }
+        }
+        return false
+    }
+}
+
+/// Lets shutdown stop every running handler once its grace has run out.
+public final class HandlerStopSwitch: Sendable {
+    private struct State {
+        var stopping = false
+        var handlers: [UInt64: any RunningHandler] = [:]
+        var nextID: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// The number of handlers attached now.
+    public var running: Int { state.withLock { $0.handlers.count } }
+
+    /// Tracks `handler` until `detach`; stops it at once if stopping already began.
+    func attach(_ handler: any RunningHandler) -> UInt64 {
+        let (id, stopNow) = state.withLock { state -> (UInt64, Bool) in
+            state.nextID += 1
+            if !state.stopping { state.handlers[state.nextID] = handler }
+            return (state.nextID, state.stopping)
+        }
+        if stopNow { handler.terminate() }
+        return id
+    }
+
+    func detach(_ id: UInt64) {
+        _ = state.withLock { $0.handlers.removeValue(forKey: id) }
+    }
+
+    /// Stops every attached handler and any attached later.
+    public func stopAll() {
+        let handlers = state.withLock { state in
+            state.stopping = true
+            defer { state.handlers.removeAll() }
+            return Array(state.handlers.values)
+        }
+        for handler in handlers { handler.terminate() }
+    }
+}
