@@ -40,13 +40,9 @@ public actor LocalEndpoint {
         var timer: Task<Void, Never>
     }
 
+    /// An endpoint with no activities (`configuration.activities` is for `LocalEndpointServer`).
     public init(configuration: LocalEndpointConfiguration = LocalEndpointConfiguration()) {
         self.configuration = configuration
-        let now = configuration.now()
-        for name in configuration.activities where LocalEndpoint.isValidName(name) {
-            let arn = configuration.activityArn(name: name)
-            activities[arn] = LocalActivity(name: name, arn: arn, creationDate: now)
-        }
     }
 
     var now: Date { configuration.now() }

@@ -22,6 +22,8 @@ public final class LocalEndpointServer: Sendable {
     /// `http://host:port`.
     public var baseURL: String { server.baseURL }
 
+    /// Binds, creates `configuration.activities` (throws `LocalServiceError` `InvalidName` for a bad
+    /// one) and starts serving.
     public static func start(
         _ configuration: Configuration, logger: Logger = Logger(label: "stepworker.local-endpoint")
     ) async throws -> LocalEndpointServer {
@@ -36,6 +38,14 @@ public final class LocalEndpointServer: Sendable {
                 return await admin.handle(request)
             }
             return await service.handle(request)
+        }
+        for name in configuration.activities {
+            do throws(LocalServiceError) {
+                _ = try await endpoint.createActivity(name: name)
+            } catch {
+                await server.shutdown()
+                throw error
+            }
         }
         return LocalEndpointServer(endpoint: endpoint, server: server)
     }

@@ -66,15 +66,12 @@ struct LocalEndpointCommand: AsyncParsableCommand {
         let configuration = LocalEndpointConfiguration(
             host: host, port: port, region: region, accountID: account, credentials: credentials,
             pollDuration: .milliseconds(Int64(pollSeconds * 1000)), maxOpenPollsPerActivity: maxOpenPolls,
-            activities: [])
-        let server = try await LocalEndpointServer.start(configuration, logger: Logger(label: "stepworker.local-endpoint"))
-        for name in activities {
-            do throws(LocalServiceError) {
-                _ = try await server.endpoint.createActivity(name: name)
-            } catch {
-                await server.shutdown()
-                throw ValidationError("--activity '\(name)': \(error.message)")
-            }
+            activities: activities)
+        let server: LocalEndpointServer
+        do {
+            server = try await LocalEndpointServer.start(configuration, logger: Logger(label: "stepworker.local-endpoint"))
+        } catch let error as LocalServiceError {
+            throw ValidationError("--activity: \(error.message)")
         }
         FileHandle.standardOutput.write(Data("listening on http://\(server.host):\(server.port)\n".utf8))
         await Self.waitForTerminationSignal()

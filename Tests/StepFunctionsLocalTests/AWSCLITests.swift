@@ -53,7 +53,8 @@ struct AWSCLITests {
         #expect(FileManager.default.isExecutableFile(atPath: Self.stepworkerPath), "build stepworker first")
         let endpoint = try ChildProcess(
             Self.stepworkerPath,
-            ["local-endpoint", "--listen", "127.0.0.1:0", "--access-key", accessKey, "--secret-key", secretKey, "--poll-seconds", "5"])
+            ["local-endpoint", "--listen", "127.0.0.1:0", "--access-key", accessKey, "--secret-key", secretKey, "--poll-seconds", "5",
+             "--activity", "pre-made"])
         do {
             let line = try await endpoint.line(startingWith: "listening on ", timeout: .seconds(20))
             let port = try #require(Int(line.split(separator: ":").last ?? ""))
@@ -106,6 +107,11 @@ struct AWSCLITests {
         #expect(finished["status"] as? String == "SUCCEEDED")
         #expect(finished["output"] as? String == "{\"done\":true}")
         #expect(finished["workerName"] as? String == "cli")
+
+        let listed = try await aws(port, secret: secretKey, ["list-activities"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let names = (Self.json(listed.stdout)["activities"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(names == ["pre-made", "x"])
 
         let refused = try await aws(port, secret: "not-the-secret", ["list-activities"])
         #expect(refused.status != 0)

@@ -125,3 +125,38 @@ func waitUntil(timeout: Duration = .seconds(5), _ condition: () async throws -> 
         try await Task.sleep(for: .milliseconds(10))
     }
 }
+
+/// Stopping the server while polls are open.
+@Suite(.timeLimit(.minutes(1))) struct ShutdownTests {
+    @Test func shutdownEndsOpenPollsPromptly() async throws {
+        let server = try await LocalEndpointServer.start(LocalEndpointConfiguration(pollDuration: .seconds(60)))
+        let arn = try await server.endpoint.createActivity(name: "work").arn
+        let poll = Task { try await server.endpoint.getActivityTask(activityArn: arn, workerName: nil) }
+        try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 }
+        let elapsed = await ContinuousClock().measure {
+            poll.cancel()
+            await server.shutdown()
+        }
+        #expect(try await poll.value == nil)
+        #expect(elapsed < .seconds(5))
+    }
+
+    @Test func shutdownWithAnOpenHTTPPollReturns() async throws {
+        let elapsed = try await ContinuousClock().measure {
+            try await withLocalEndpoint(LocalEndpointConfiguration(pollDuration: .seconds(60))) { server, client async throws in
+                let arn = try await client.createActivity("work")
+                let poll = Task { try? await client.call("GetActivityTask", ["activityArn": arn], timeout: .seconds(90)) }
+                try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 }
+                await server.shutdown()
+                _ = await poll.value
+            }
+        }
+        #expect(elapsed < .seconds(10))
+    }
+
+    @Test func aBadActivityNameStopsTheStart() async throws {
+        await #expect(throws: LocalServiceError.self) {
+            _ = try await LocalEndpointServer.start(LocalEndpointConfiguration(activities: ["ok", "not ok"]))
+        }
+    }
+}
