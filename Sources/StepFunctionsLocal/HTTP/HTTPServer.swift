@@ -16,6 +16,8 @@ public final class HTTPServer: Sendable {
     public let port: Int
     private let task: Task<Void, Never>
 
+    // Outbound parts carry `IOData`: the pipeline's HTTPServerProtocolErrorHandler unwraps writes as
+    // `HTTPServerResponsePart` and traps on any other type.
     private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     /// Binds and starts serving. `port` 0 lets the OS choose.

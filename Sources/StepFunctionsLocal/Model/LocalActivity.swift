@@ -1,0 +1,62 @@
+import Foundation
+
+/// An activity of the local endpoint.
+public struct LocalActivity: Sendable, Equatable {
+    public var name: String
+    public var arn: String
+    public var creationDate: Date
+
+    public init(name: String, arn: String, creationDate: Date) {
+        self.name = name
+        self.arn = arn
+        self.creationDate = creationDate
+    }
+}
+
+/// A task as a poll receives it.
+public struct TaskHandout: Sendable, Equatable {
+    public var taskID: String
+    public var token: String
+    public var input: String
+}
+
+/// What the admin API submits: a task for an activity.
+public struct TaskSubmission: Sendable, Equatable, Decodable {
+    public var activityArn: String
+    /// JSON text; `{}` when absent.
+    public var input: String?
+    public var heartbeatSeconds: Double?
+    public var timeoutSeconds: Double?
+
+    public init(activityArn: String, input: String? = nil, heartbeatSeconds: Double? = nil, timeoutSeconds: Double? = nil) {
+        self.activityArn = activityArn
+        self.input = input
+        self.heartbeatSeconds = heartbeatSeconds
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// What the endpoint has served, for tests that assert on the daemon's behaviour.
+public struct LocalEndpointStats: Sendable, Equatable, Codable {
+    public struct Activity: Sendable, Equatable, Codable {
+        /// `GetActivityTask` requests being answered right now.
+        public var openPolls = 0
+        /// The most open polls seen at once.
+        public var maxOpenPolls = 0
+        /// Operations carried out on this activity (faulted requests excluded), by name.
+        public var operations: [String: Int] = [:]
+        /// Tasks by status.
+        public var tasks: [String: Int] = [:]
+
+        public init() {}
+    }
+
+    /// By activity ARN.
+    public var activities: [String: Activity] = [:]
+    /// Every service request by operation name, faulted ones included.
+    public var requests: [String: Int] = [:]
+    /// Faults injected, by kind (`throttle`, `serverError`, `dropConnection`, `latency`).
+    public var faults: [String: Int] = [:]
+
+    public init() {}
+}

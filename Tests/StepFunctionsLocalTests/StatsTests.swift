@@ -1,0 +1,37 @@
+import Foundation
+import StepFunctionsLocal
+import Testing
+
+/// GET /_local/stats: open polls now and at most, operations served, tasks by status.
+@Suite(.timeLimit(.minutes(1))) struct StatsTests {
+    @Test func openPollsAndTheirMaximumAreCounted() async throws {
+        try await withLocalEndpoint(LocalEndpointConfiguration(pollDuration: .seconds(1))) { _, client async throws in
+            let arn = try await client.createActivity("work")
+            async let a = client.call("GetActivityTask", ["activityArn": arn])
+            async let b = client.call("GetActivityTask", ["activityArn": arn])
+            async let c = client.call("GetActivityTask", ["activityArn": arn])
+            try await waitUntil {
+                let stats = try await client.admin(.GET, "/_local/stats")
+                return Self.activity(stats, arn)["openPolls"] as? Int == 3
+            }
+            _ = try await (a, b, c)
+            _ = try await client.submit(arn)
+            _ = try await client.call("GetActivityTask", ["activityArn": arn])
+            _ = try await client.admin(.POST, "/_local/faults", ["fault": "throttle"])
+            _ = try await client.call("GetActivityTask", ["activityArn": arn])
+            let stats = try await client.admin(.GET, "/_local/stats")
+            let activity = Self.activity(stats, arn)
+            #expect(activity["openPolls"] as? Int == 0)
+            #expect(activity["maxOpenPolls"] as? Int == 3)
+            #expect((activity["operations"] as? [String: Int])?["GetActivityTask"] == 4)
+            #expect((activity["operations"] as? [String: Int])?["CreateActivity"] == 1)
+            #expect((activity["tasks"] as? [String: Int])?["STARTED"] == 1)
+            #expect((stats["requests"] as? [String: Int])?["GetActivityTask"] == 5)
+            #expect((stats["faults"] as? [String: Int])?["throttle"] == 1)
+        }
+    }
+
+    static func activity(_ stats: TestClient.Reply, _ arn: String) -> [String: Any] {
+        (stats["activities"] as? [String: Any])?[arn] as? [String: Any] ?? [:]
+    }
+}
