@@ -33,8 +33,8 @@ struct CommandLineTests {
         #expect(run.status == .exited(0))
         #expect(run.stdout.contains("[[activity]]\narn = \"arn:aws:states:eu-west-1:123456789012:activity:resize-image\"\nname = \"resize-image\""))
         #expect(run.stdout.contains("kill_grace = \"10s\""))
-        let reread = try ConfigurationLoader().load(text: run.stdout, file: example)
-        #expect(reread == (try ConfigurationLoader().load(path: example)))
+        let reread = try ConfigurationLoader(host: TestHostFacts()).load(text: run.stdout, file: example)
+        #expect(reread == (try ConfigurationLoader(host: TestHostFacts()).load(path: example)))
     }
 
     @Test func checkReadsSTEPWORKER_CONFIG() async {

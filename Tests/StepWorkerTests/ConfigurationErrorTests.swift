@@ -131,7 +131,7 @@ struct ConfigurationErrorTests {
     @Test("an unreadable file is one problem naming the file")
     func unreadable() throws {
         let error = try #require(throws: ConfigurationError.self) {
-            try ConfigurationLoader().load(path: "/nonexistent/stepworker.toml")
+            try ConfigurationLoader(host: TestHostFacts()).load(path: "/nonexistent/stepworker.toml")
         }
         #expect(error.description == "/nonexistent/stepworker.toml: cannot read: No such file or directory")
     }

@@ -104,11 +104,11 @@ struct ConfigurationTests {
     @Test("the shipped example loads and validates")
     func shippedExample() throws {
         let path = RepositoryPaths.root + "/etc/stepworker/stepworker.toml"
-        let configuration = try ConfigurationLoader().load(path: path)
+        let configuration = try ConfigurationLoader(host: TestHostFacts()).load(path: path)
         #expect(configuration.activities.map(\.name) == ["echo", "resize-image"])
         #expect(configuration.activities[0].executablePath.hasSuffix("/examples/handlers/echo.sh"))
         #expect(configuration.activities[1].command.count == 3)
-        let rendered = try ConfigurationLoader().load(text: configuration.renderedTOML(), file: path)
+        let rendered = try ConfigurationLoader(host: TestHostFacts()).load(text: configuration.renderedTOML(), file: path)
         #expect(rendered == configuration)
     }
 
@@ -123,7 +123,7 @@ struct ConfigurationTests {
     func didYouMean() throws {
         let toml = minimal + "\nworking_dir = \"/tmp\"\nxyzzy = 1\nOUTPUT = \"json\"\n"
         let error = try #require(throws: ConfigurationError.self) {
-            try ConfigurationLoader().load(text: toml, file: "f")
+            try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: "f")
         }
         #expect(error.problems.map(\.message) == [
             "unknown key; did you mean 'working_directory'?",

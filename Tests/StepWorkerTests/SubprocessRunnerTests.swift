@@ -158,6 +158,14 @@ struct SubprocessRunnerTests {
             == .failure(error: "Handler.OutputTooLarge", cause: "stdout was 10485760 bytes, more than max_output (262144 bytes)"))
     }
 
+    @Test func memoryStaysBoundedWhateverTheHandlerWrites() async {
+        let before = residentSetSize()
+        let result = await runner.run(invocation(directory.script("head -c 209715200 /dev/zero"), maxOutput: 262_144))
+        #expect(result.stdoutBytes == 209_715_200)
+        #expect(result.stdout.count == 262_144)
+        #expect(residentSetSize() - before < 50 << 20, "200 MiB of stdout must not be held")
+    }
+
     @Test func handlerThatNeverReadsItsInput() async {
         let input = "\"" + String(repeating: "a", count: 262_142) + "\""
         let (result, outcome) = await run("echo '{\"ignored\": true}'", input: input)
@@ -230,7 +238,7 @@ struct SubprocessRunnerTests {
             timeout = "10m"
             environment = { EXTRA = "yes" }
             """
-        let configuration = try ConfigurationLoader().load(text: toml, file: directory.path + "/c.toml")
+        let configuration = try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: directory.path + "/c.toml")
         let invocation = HandlerInvocation(
             activity: configuration.activities[0], workerName: "w1", taskID: "abc123", input: Array("{}".utf8),
             logger: log.logger(), daemonEnvironment: ProcessEnvironment.current(), unixTime: 1_000_000)

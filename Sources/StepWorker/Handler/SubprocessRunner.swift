@@ -45,16 +45,17 @@ public struct SubprocessRunner: ProcessRunner {
 
         let ends = pipes
         do {
+            let plan = LaunchPlan(invocation)
             let execution = try await Subprocess.run(
-                .path(FilePath(invocation.executablePath)),
+                .path(FilePath(plan.executable)),
                 arguments: Arguments(
-                    executablePathOverride: invocation.arguments.first,
-                    remainingValues: Array(invocation.arguments.dropFirst())),
+                    executablePathOverride: plan.arguments.first,
+                    remainingValues: Array(plan.arguments.dropFirst())),
                 environment: .custom(Dictionary(uniqueKeysWithValues: invocation.environment.compactMap { name, value in
                     Environment.Key(rawValue: name).map { ($0, value) }
                 })),
                 workingDirectory: invocation.workingDirectory.map { FilePath($0) },
-                platformOptions: platformOptions(invocation.identity),
+                platformOptions: plan.platformOptions,
                 input: .fileDescriptor(FileDescriptor(rawValue: ends.stdinRead), closeAfterSpawningProcess: false),
                 output: .fileDescriptor(FileDescriptor(rawValue: ends.stdoutWrite), closeAfterSpawningProcess: false),
                 error: .fileDescriptor(FileDescriptor(rawValue: ends.stderrWrite), closeAfterSpawningProcess: false)
@@ -99,17 +100,6 @@ public struct SubprocessRunner: ProcessRunner {
         case .exited(let code): return .exited(code)
         case .signaled(let signal): return .signalled(signal)
         }
-    }
-
-    private static func platformOptions(_ identity: HandlerIdentity?) -> PlatformOptions {
-        var options = PlatformOptions()
-        options.createSession = true
-        if let identity {
-            options.userID = identity.userID
-            options.groupID = identity.groupID
-            options.supplementaryGroups = identity.supplementaryGroups
-        }
-        return options
     }
 
     /// Why `path` cannot be executed, checked before spawning: swift-subprocess reports every
