@@ -45,6 +45,7 @@ let package = Package(
             name: "StepFunctionsLocal",
             dependencies: [
                 "StepFunctions",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -97,6 +98,7 @@ let package = Package(
             name: "stepworker-demo",
             dependencies: [
                 "StepFunctions",
+                "StepFunctionsLocal",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import StepFunctions
+import StepFunctionsLocal
 
 /// `make demo`: starts `stepworker local-endpoint`, submits a task with the admin API, receives
 /// it with the client, heartbeats, completes it, and reads it back as SUCCEEDED.
@@ -47,12 +48,11 @@ struct Demo {
         let endpoint = try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: baseURL), environment: [:])
         let client = StepFunctionsClient(
             configuration: .init(endpoint: endpoint), credentials: StaticCredentialProvider(credentials), httpClient: http)
-        let admin = AdminAPI(baseURL: baseURL, http: http)
+        let admin = LocalAdminClient(baseURL: baseURL, httpClient: http)
 
         let arn = try await client.createActivity(name: "demo-greeter")
         step("CreateActivity -> \(arn)")
-        let id = try await admin.submit(.init(
-            activityArn: arn, input: #"{"name":"operator"}"#, heartbeatSeconds: 30, timeoutSeconds: 300))
+        let id = try await admin.submitTask(activityArn: arn, input: #"{"name":"operator"}"#, heartbeatSeconds: 30, timeoutSeconds: 300)
         step("admin: submitted task \(id) with input {\"name\":\"operator\"}")
 
         guard let task = try await client.getActivityTask(activityArn: arn, workerName: "demo-worker") else {
@@ -67,11 +67,16 @@ struct Demo {
         step("SendTaskSuccess -> ok, output \(output)")
 
         let state = try await admin.task(id)
-        step("admin: task \(id) is \(state.status), output \(state.output ?? "none"), heartbeats \(state.heartbeatCount ?? 0), worker \(state.workerName ?? "?")")
+        step("admin: task \(id) is \(state.status), output \(state.output ?? "none"), heartbeats \(state.heartbeatCount), worker \(state.workerName ?? "?")")
         guard state.status == "SUCCEEDED" else { throw DemoError("expected SUCCEEDED, got \(state.status)") }
     }
 
     static func step(_ text: String) {
         print("demo: \(text)")
     }
+}
+
+struct DemoError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
