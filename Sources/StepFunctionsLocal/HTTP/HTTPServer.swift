@@ -16,7 +16,9 @@ public final class HTTPServer: Sendable {
     public let port: Int
     private let task: Task<Void, Never>
 
-    private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>
+    // Outbound parts carry `IOData`: the pipeline's HTTPServerProtocolErrorHandler unwraps writes as
+    // `HTTPServerResponsePart` and traps on any other type.
+    private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     /// Binds and starts serving. `port` 0 lets the OS choose.
     public static func start(
@@ -112,7 +114,7 @@ public final class HTTPServer: Sendable {
                         let keepAlive = requestHead.isKeepAlive && !Task.isCancelled
                         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
                         try await outbound.write(.head(HTTPResponseHead(version: requestHead.version, status: response.status, headers: headers)))
-                        if response.body.readableBytes > 0 { try await outbound.write(.body(response.body)) }
+                        if response.body.readableBytes > 0 { try await outbound.write(.body(.byteBuffer(response.body))) }
                         try await outbound.write(.end(nil))
                         if !keepAlive { return }
                     }
