@@ -183,6 +183,45 @@ import Testing
                           region: "us-west-2", at: clock.now)
     }
 
+    @Test func profilesMayUseAWebIdentityTokenFileOrBeTheirOwnSource() async throws {
+        let sts = try await Self.sts()
+        let home = try TempDirectory()
+        defer { home.remove() }
+        let tokenFile = try home.write("token", "profile-jwt\n")
+        try home.write(".aws/config", """
+            [profile web]
+            role_arn = arn:aws:iam::1:role/profileweb
+            web_identity_token_file = \(tokenFile)
+            role_session_name = s1
+            [profile self]
+            role_arn = arn:aws:iam::1:role/self
+            source_profile = self
+            aws_access_key_id = AKIASELF
+            aws_secret_access_key = self-secret
+            """)
+        let clock = TestClock()
+        let ids = try await withHTTPClient { client in
+            var ids: [String] = []
+            for profile in ["web", "self"] {
+                ids.append(try await SharedFilesCredentialProvider(
+                    profile: profile, environment: ["HOME": home.path, "AWS_ENDPOINT_URL_STS": sts.baseURL], httpClient: client,
+                    logger: Logger(label: "test"), now: clock.function
+                ).credentials().accessKeyID)
+            }
+            return ids
+        }
+        await sts.shutdown()
+        #expect(ids == ["ASIA-profileweb", "ASIA-self"])
+        let requests = sts.requests
+        #expect(requests.count == 2)
+        #expect(requests[0].form["Action"] == "AssumeRoleWithWebIdentity")
+        #expect(requests[0].form["WebIdentityToken"] == "profile-jwt")
+        #expect(requests[0].form["RoleSessionName"] == "s1")
+        #expect(requests[0].header("Authorization") == nil)
+        Self.expectSigned(requests[1], with: AWSCredentials(accessKeyID: "AKIASELF", secretAccessKey: "self-secret"),
+                          region: "us-east-1", at: clock.now)
+    }
+
     @Test func regionalEndpointAndOverrides() throws {
         func endpoint(_ region: String?, _ environment: [String: String] = [:]) throws -> String {
             // The client is never used to send here.
