@@ -1,0 +1,55 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP exchange with a credentials endpoint (IMDS, container, STS), bounded by a deadline
+/// so an unreachable metadata address cannot hold a worker.
+struct CredentialHTTP: Sendable {
+    struct Response: Sendable {
+        var status: Int
+        var body: Data
+    }
+
+    let client: HTTPClient
+    /// How large an answer may be; credential documents are small.
+    static let maxBody = 1 << 20
+
+    func send(
+        _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Duration
+    ) async throws -> Response {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.nanoseconds)))
+        let buffer = try await response.body.collect(upTo: Self.maxBody)
+        return Response(status: Int(response.status.code), body: Data(buffer.readableBytesView))
+    }
+
+    /// Words for a failed exchange that carry no request data: "connection refused", "timed out".
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .connectTimeout, .readTimeout, .writeTimeout: return "timed out"
+            case .remoteConnectionClosed: return "connection closed by the server"
+            default: return "\(error)"
+            }
+        }
+        let text = "\(error)"
+        if text.localizedCaseInsensitiveContains("refused") { return "connection refused" }
+        return text
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
