@@ -40,7 +40,7 @@ import Testing
             let source = ContainerCredentialProvider(
                 environment: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/x"], httpClient: client, logger: logger,
                 relativeBaseURL: standIn.baseURL)
-            return CachingCredentialProvider(wrapping: source, jitter: FixedJitter(value: jitter), logger: logger, now: clock.function)
+            return CachingCredentialProvider(wrapping: source, jitter: FixedJitter([jitter]), logger: logger, now: clock.function)
         }
     }
 

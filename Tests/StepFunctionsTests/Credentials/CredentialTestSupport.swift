@@ -23,12 +23,6 @@ final class TestClock: Sendable {
     }
 }
 
-/// The same jitter every time.
-struct FixedJitter: JitterSource {
-    var value: Double
-    func next() -> Double { value }
-}
-
 /// A log handler that keeps every line (message, metadata, error) for tests to read.
 struct RecordingLogHandler: LogHandler {
     final class Buffer: Sendable {
