@@ -28,7 +28,8 @@ public struct SystemdNotifier: ServiceNotifier {
         _ = send(notifications)
     }
 
-    /// Sends `notifications` in one datagram and says what happened.
+    /// Sends `notifications` in one datagram and says what happened (an empty list sends
+    /// nothing and answers `.noServiceManager`).
     @discardableResult
     public func send(_ notifications: [ServiceNotification]) -> Delivery {
         guard !notifications.isEmpty else { return .noServiceManager }

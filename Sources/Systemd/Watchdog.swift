@@ -6,7 +6,8 @@ import Logging
 /// (`WatchdogSec=` in the unit, `Restart=on-failure`).
 ///
 /// A health check that never returns withholds pings too, which is what a wedged daemon should
-/// look like. `run()` returns when its task is cancelled, or at once when the watchdog is off.
+/// look like. `run()` returns when its task is cancelled (after the health check in progress
+/// returns: make it honour cancellation), or at once when the watchdog is off.
 ///
 /// ```swift
 /// let watchdog = Watchdog(notifier: notifier, logger: logger) {
