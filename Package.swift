@@ -130,6 +130,8 @@ let package = Package(
             dependencies: [
                 "StepWorker",
                 "StepFunctions",
+                "StepFunctionsLocal",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

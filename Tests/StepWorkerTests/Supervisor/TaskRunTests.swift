@@ -1,0 +1,179 @@
+import AsyncHTTPClient
+import Foundation
+import StepFunctions
+import StepFunctionsLocal
+import StepWorker
+import Testing
+
+/// A task's whole run with real handlers against the real local endpoint: heartbeats, a task
+/// that is gone, results that get through faults, a stop, and a crash's leftovers.
+@Suite(.timeLimit(.minutes(1)))
+struct TaskRunTests {
+    static let credentials = AWSCredentials(accessKeyID: "AKIDTASKRUN", secretAccessKey: "task-run-secret")
+
+    struct Harness {
+        var admin: LocalAdminClient
+        var client: StepFunctionsClient
+        var arn: String
+        var directory: TemporaryDirectory
+        var outbox: ResultOutbox
+        var log: RecordingLogHandlerStore
+
+        /// A TaskRun for a handler script, with `extra` TOML lines in its [[activity]].
+        func taskRun(script: String, extra: String = "") throws -> (TaskRun, ActivityConfiguration) {
+            let handler = directory.script(script)
+            let toml = """
+                [worker]
+                name = "task-run-test"
+                state_directory = "\(directory.path)"
+                [[activity]]
+                arn = "\(arn)"
+                command = ["\(handler)"]
+                \(extra)
+                """
+            let configuration = try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: directory.path + "/c.toml")
+            let delivery = ResultDelivery(
+                service: client, outbox: outbox, jitter: FixedJitterForWorker(0),
+                backoff: RetryPolicy(maxAttempts: nil, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50)), logger: log.logger())
+            let run = TaskRun(
+                service: client, runner: SubprocessRunner(), outbox: outbox, delivery: delivery, jitter: FixedJitterForWorker(0),
+                workerName: "task-run-test", daemonEnvironment: [:], logger: log.logger())
+            return (run, configuration.activities[0])
+        }
+
+        /// Submits a task and receives it, as a poller would.
+        func receiveTask(input: String = "{}", heartbeatSeconds: Int? = nil) async throws -> (id: String, task: ActivityTask) {
+            let id = try await admin.submitTask(activityArn: arn, input: input, heartbeatSeconds: heartbeatSeconds)
+            let task = try #require(try await client.getActivityTask(activityArn: arn, workerName: "task-run-test"))
+            return (id, task)
+        }
+    }
+
+    func withHarness(_ body: (Harness) async throws -> Void) async throws {
+        let server = try await LocalEndpointServer.start(.init(credentials: Self.credentials, pollDuration: .seconds(2)))
+        let http = StepFunctionsClient.makeHTTPClient()
+        var configuration = StepFunctionsClient.Configuration(
+            endpoint: try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: server.baseURL), environment: [:]))
+        configuration.retryPolicy = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20))
+        let client = StepFunctionsClient(configuration: configuration, credentials: StaticCredentialProvider(Self.credentials), httpClient: http)
+        let admin = LocalAdminClient(baseURL: server.baseURL, httpClient: http)
+        let directory = TemporaryDirectory()
+        do {
+            let arn = try await admin.createActivity(name: "task-run")
+            let outbox = try ResultOutbox(stateDirectory: directory.path + "/state")
+            try await body(Harness(admin: admin, client: client, arn: arn, directory: directory, outbox: outbox, log: RecordingLogHandlerStore()))
+        } catch {
+            try? await http.shutdown()
+            await server.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+        await server.shutdown()
+    }
+
+    @Test func aSuccessIsDeliveredAndLeavesNothingInTheOutbox() async throws {
+        try await withHarness { h in
+            let (run, activity) = try h.taskRun(script: #"read input; echo "{\"got\":$input}""#)
+            let (id, task) = try await h.receiveTask(input: #"{"n":7}"#)
+            let outcome = try await run.run(task, activity: activity, stop: HandlerStopSwitch())
+            #expect(outcome == .delivered(.success(output: #"{"got":{"n":7}}"#)))
+            let state = try await h.admin.task(id)
+            #expect(state.status == "SUCCEEDED")
+            #expect(state.output == #"{"got":{"n":7}}"#)
+            #expect(try h.outbox.recover().pending.isEmpty)
+        }
+    }
+
+    @Test func heartbeatsGoOutWhileTheHandlerRuns() async throws {
+        try await withHarness { h in
+            let (run, activity) = try h.taskRun(script: "sleep 1; echo 1", extra: #"heartbeat = "200ms""#)
+            let (id, task) = try await h.receiveTask(heartbeatSeconds: 5)
+            #expect(try await run.run(task, activity: activity, stop: HandlerStopSwitch()) == .delivered(.success(output: "1")))
+            let state = try await h.admin.task(id)
+            // 1 s of running at one beat every 160-200 ms.
+            #expect((4...7).contains(state.heartbeatCount), "heartbeats: \(state.heartbeatCount)")
+        }
+    }
+
+    @Test func aTaskTheServiceCallsGoneStopsTheHandlerGroupAndReportsNothing() async throws {
+        try await withHarness { h in
+            let pidFile = h.directory.path + "/grandchild.pid"
+            let (run, activity) = try h.taskRun(
+                script: "sh -c 'trap \"\" TERM; echo $$ > \(pidFile); sleep 60' & sleep 60", extra: #"heartbeat = "2s""# + "\nkill_grace = \"300ms\"")
+            let (id, task) = try await h.receiveTask(heartbeatSeconds: 1)
+            let started = ContinuousClock.now
+            let outcome = try await run.run(task, activity: activity, stop: HandlerStopSwitch())
+            #expect(outcome == .taskGone)
+            #expect(ContinuousClock.now - started < .seconds(10))
+            let state = try await h.admin.task(id)
+            #expect(state.status == "TIMED_OUT")
+            #expect(state.error == "States.HeartbeatTimeout")
+            let grandchild = try #require(pid_t(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+            #expect(processIsGone(grandchild))
+            #expect(try h.outbox.recover().pending.isEmpty)
+        }
+    }
+
+    @Test func aResultGetsThroughThrottlingAndDroppedConnections() async throws {
+        try await withHarness { h in
+            let (run, activity) = try h.taskRun(script: #"echo '{"ok":true}'"#)
+            let (id, task) = try await h.receiveTask()
+            try await h.admin.injectFault(FaultRule(fault: .throttle, count: 3, operation: "SendTaskSuccess"))
+            try await h.admin.injectFault(FaultRule(fault: .dropConnection, count: 2, operation: "SendTaskSuccess", afterOperation: false))
+            #expect(try await run.run(task, activity: activity, stop: HandlerStopSwitch()) == .delivered(.success(output: #"{"ok":true}"#)))
+            #expect(try await h.admin.task(id).status == "SUCCEEDED")
+        }
+    }
+
+    @Test func aStoppedHandlerFailsTheTaskWithWorkerShuttingDown() async throws {
+        try await withHarness { h in
+            let (run, activity) = try h.taskRun(script: "echo started >&2; sleep 60", extra: #"kill_grace = "200ms""#)
+            let (id, task) = try await h.receiveTask()
+            let stop = HandlerStopSwitch()
+            async let outcome = run.run(task, activity: activity, stop: stop)
+            #expect(await h.log.waitFor { $0.contains("started") })
+            stop.stopAll()
+            guard case .delivered(.failure(let error, _)) = try await outcome else {
+                Issue.record("expected a delivered failure")
+                return
+            }
+            #expect(error == "Worker.ShuttingDown")
+            #expect(try await h.admin.task(id).error == "Worker.ShuttingDown")
+        }
+    }
+
+    @Test func aTaskACrashedWorkerLeftRunningIsFailedAsInterrupted() async throws {
+        try await withHarness { h in
+            let (id, task) = try await h.receiveTask()
+            try h.outbox.recordStarted(token: task.token, activityArn: h.arn)
+            // The worker "crashes" here; the next start recovers and delivers.
+            let restarted = try ResultOutbox(stateDirectory: h.directory.path + "/state")
+            let pending = try restarted.recover().pending
+            #expect(pending.count == 1)
+            let delivery = ResultDelivery(service: h.client, outbox: restarted, logger: h.log.logger())
+            #expect(try await delivery.deliver(pending[0].result, token: pending[0].token) == .delivered)
+            let state = try await h.admin.task(id)
+            #expect(state.status == "FAILED")
+            #expect(state.error == "Worker.Interrupted")
+        }
+    }
+
+    @Test func aSuccessTheServiceRefusesBecomesHandlerInvalidOutput() async throws {
+        try await withHarness { h in
+            // Text the local endpoint (like the service) refuses as output: not JSON.
+            let (id, task) = try await h.receiveTask()
+            try h.outbox.store(.success(output: "not json"), token: task.token, activityArn: h.arn)
+            let delivery = ResultDelivery(service: h.client, outbox: h.outbox, logger: h.log.logger())
+            #expect(try await delivery.deliver(.success(output: "not json"), token: task.token) == .delivered)
+            let state = try await h.admin.task(id)
+            #expect(state.status == "FAILED")
+            #expect(state.error == "Handler.InvalidOutput")
+        }
+    }
+}
+
+struct FixedJitterForWorker: JitterSource {
+    var value: Double
+    init(_ value: Double) { self.value = value }
+    func next() -> Double { value }
+}
