@@ -29,11 +29,11 @@ struct AdminAPI: Sendable {
         let query = Self.queryItems(request.query)
         switch (request.method, path.first, path.count) {
         case (.POST, "activities", 1):
-            let body = try Self.decode(ActivityRequest.self, request.body)
+            let body = try ServiceAPI.decode(ActivityRequest.self, request.body)
             let activity = try await endpoint.createActivity(name: body.name)
             return .json(["activityArn": activity.arn])
         case (.POST, "tasks", 1):
-            let submission = try Self.decode(TaskSubmission.self, request.body)
+            let submission = try ServiceAPI.decode(TaskSubmission.self, request.body)
             return .json(["id": try await endpoint.submitTask(submission)])
         case (.GET, "tasks", 1):
             var status: LocalTask.Status?
@@ -56,7 +56,7 @@ struct AdminAPI: Sendable {
             guard let task else { throw Self.notFound("No task '\(path[1])'") }
             return .json(TaskView(task))
         case (.POST, "faults", 1):
-            let rule = try Self.decode(FaultRule.self, request.body)
+            let rule = try ServiceAPI.decode(FaultRule.self, request.body)
             guard rule.problems.isEmpty else { throw .validation(rule.problems.joined(separator: "; ")) }
             return .json(["id": await endpoint.addFault(rule)])
         case (.GET, "faults", 1):
@@ -77,17 +77,6 @@ struct AdminAPI: Sendable {
 
     static func notFound(_ message: String) -> LocalServiceError {
         LocalServiceError(code: "NotFound", message: message, status: .notFound, namespace: "stepworker.local")
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws(LocalServiceError) -> T {
-        let data = body.readableBytes == 0 ? Data("{}".utf8) : Data(body.readableBytesView)
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch DecodingError.keyNotFound(let key, _) {
-            throw .missing(key.stringValue)
-        } catch {
-            throw .serialization("Invalid request body: \(error)")
-        }
     }
 
     /// `a=1&b=x%20y` -> `["a": "1", "b": "x y"]`.

@@ -7,7 +7,8 @@ public enum JSONText {
         return parser.validate()
     }
 
-    /// `text` as a JSON string literal.
+    /// `text` as a JSON string literal. Control characters and DEL are escaped, which keeps the
+    /// literal valid as a TOML basic string too.
     public static func encode(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
@@ -18,7 +19,7 @@ public enum JSONText {
             case "\r": result += "\\r"
             case "\t": result += "\\t"
             default:
-                if scalar.value < 0x20 {
+                if scalar.value < 0x20 || scalar.value == 0x7F {
                     result += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
                 } else {
                     result.unicodeScalars.append(scalar)
