@@ -1,3 +1,4 @@
+import Foundation
 import StepFunctions
 
 extension ConfigurationValidator {
@@ -113,9 +114,11 @@ extension ConfigurationValidator {
         return nil
     }
 
-    static func directory(of file: String) -> String {
-        guard let slash = file.lastIndex(of: "/") else { return "." }
-        return slash == file.startIndex ? "" : String(file[..<slash])
+    /// The absolute directory of `file`: handlers start in their own `working_directory`, so a
+    /// path relative to where the daemon was started would not find them.
+    static func directory(of file: String, currentDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        let absolute = file.hasPrefix("/") ? file : currentDirectory + "/" + file
+        return URL(fileURLWithPath: absolute).standardized.deletingLastPathComponent().path
     }
 
     private mutating func validateIdentity(user: String?, group: String?, at path: ConfigKeyPath) -> HandlerIdentity? {
