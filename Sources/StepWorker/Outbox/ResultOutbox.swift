@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import StepFunctions
 
 /// The worker's promise that no result is lost (DESIGN section 5).
@@ -59,6 +60,24 @@ public struct ResultOutbox: Sendable {
     public func forget(token: TaskToken) throws {
         try DurableFile.remove(path(inflightDirectory, token), in: inflightDirectory)
         try DurableFile.remove(path(outboxDirectory, token), in: outboxDirectory)
+    }
+
+    /// `store`, logging instead of throwing: the caller delivers the result either way.
+    public func keep(_ result: TaskResult, token: TaskToken, activityArn: String, logger: Logger) {
+        do {
+            try store(result, token: token, activityArn: activityArn)
+        } catch {
+            logger.error("Could not keep the result in the outbox; delivering it without crash protection", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// `forget`, logging instead of throwing.
+    public func forgetLogging(token: TaskToken, logger: Logger) {
+        do {
+            try forget(token: token)
+        } catch {
+            logger.error("Could not clear the task from the outbox", metadata: ["error": "\(error)"])
+        }
     }
 
     /// At start: turns every task a previous run left running into a `Worker.Interrupted`

@@ -45,9 +45,11 @@ public struct TaskRun: Sendable {
         self.logger = logger
     }
 
-    /// Runs `task`. `stopSignal` is checked by the caller's shutdown: when it fires, the handler
-    /// is stopped and the task fails with `Worker.ShuttingDown`. Cancelling the calling task
-    /// stops the handler too, and leaves any result in the outbox for the next start.
+    /// Runs `task`. When `stop` fires (shutdown grace ran out) the handler is stopped and the
+    /// task fails with `Worker.ShuttingDown`. Cancelling the calling task stops the handler too
+    /// and throws `CancellationError`, leaving any result in the outbox for the next start.
+    /// Outbox errors (a full disk) are logged and the task goes on without crash protection:
+    /// running it beats failing it.
     public func run(_ task: ActivityTask, activity: ActivityConfiguration, stop: HandlerStopSwitch) async throws -> Outcome {
         let logger = {
             var logger = self.logger
@@ -57,7 +59,11 @@ public struct TaskRun: Sendable {
         }()
         let started = ContinuousClock.now
 
-        try outbox.recordStarted(token: task.token, activityArn: activity.arn.description)
+        do {
+            try outbox.recordStarted(token: task.token, activityArn: activity.arn.description)
+        } catch {
+            logger.error("Could not journal the task; running it without crash protection", metadata: ["error": "\(error)"])
+        }
         let invocation = HandlerInvocation(
             activity: activity, workerName: workerName, taskID: task.token.fingerprint, input: Array(task.input.utf8),
             logger: logger, daemonEnvironment: daemonEnvironment, unixTime: Int64(Date().timeIntervalSince1970))
@@ -83,14 +89,14 @@ public struct TaskRun: Sendable {
 
         if gone {
             logger.info("Task is gone; handler stopped", metadata: ["STEPWORKER_OUTCOME": "gone"])
-            try outbox.forget(token: task.token)
+            outbox.forgetLogging(token: task.token, logger: logger)
             return .taskGone
         }
         var result = HandlerOutcome.map(runResult, activity: activity)
         if case .stopped = runResult.termination, stop.isStopping {
             result = WorkerFailure.shuttingDown("the worker stopped while the handler ran (shutdown_grace ran out)")
         }
-        try outbox.store(result, token: task.token, activityArn: activity.arn.description)
+        outbox.keep(result, token: task.token, activityArn: activity.arn.description, logger: logger)
         let outcomeName: String
         switch result {
         case .success: outcomeName = "succeeded"

@@ -1,0 +1,30 @@
+import StepFunctions
+
+/// How long a poller waits after a failed `GetActivityTask`, by the kind of failure. Throttling,
+/// 5xx, network errors and `ActivityWorkerLimitExceeded` back off from a fraction of a second;
+/// an activity that does not exist or credentials that are refused will not mend in a second,
+/// so they are retried slowly rather than spun on. A successful poll resets the count.
+public struct PollBackoff: Sendable, Equatable {
+    public var retryable: RetryPolicy
+    public var slow: RetryPolicy
+
+    public init(
+        retryable: RetryPolicy = RetryPolicy(maxAttempts: nil, baseDelay: .milliseconds(200), maxDelay: .seconds(30)),
+        slow: RetryPolicy = RetryPolicy(maxAttempts: nil, baseDelay: .seconds(15), maxDelay: .seconds(300))
+    ) {
+        self.retryable = retryable
+        self.slow = slow
+    }
+
+    /// The wait after the `failures`-th failure in a row (1 for the first).
+    public func delay(after error: any Error, failures: Int, unitRandom: Double) -> Duration {
+        let policy: RetryPolicy
+        switch (error as? StepFunctionsError)?.kind {
+        case .throttled, .transient, .workerLimit: policy = retryable
+        case .invalidRequest, .taskGone, nil: policy = slow
+        }
+        // Full jitter, but never less than a tenth of the ceiling: a poller must not spin.
+        let ceiling = policy.ceiling(beforeRetry: failures - 1)
+        return ceiling / 10 + policy.delay(beforeRetry: failures - 1, unitRandom: unitRandom) * 0.9
+    }
+}
