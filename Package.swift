@@ -59,6 +59,7 @@ let package = Package(
             name: "StepWorker",
             dependencies: [
                 "StepFunctions",
+                "Systemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -130,6 +131,7 @@ let package = Package(
             dependencies: [
                 "StepWorker",
                 "StepFunctions",
+                "Systemd",
                 "StepFunctionsLocal",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
