@@ -12,7 +12,10 @@ extension LocalEndpoint {
         }
         guard Self.isJSON(input) else { throw .validation("Invalid input: not valid JSON") }
         for (field, value) in [("heartbeatSeconds", submission.heartbeatSeconds), ("timeoutSeconds", submission.timeoutSeconds)] {
-            if let value, !(value > 0) { throw .validation("\(field) must be greater than 0") }
+            // The service's limit for both is 99,999,999 seconds.
+            if let value, !(value > 0 && value <= 99_999_999) {
+                throw .validation("\(field) must be greater than 0 and at most 99999999")
+            }
         }
         let id = "t\(makeID())"
         tasks[id] = LocalTask(

@@ -28,6 +28,27 @@ import Testing
         }
     }
 
+    /// Inputs that once crashed the endpoint: a bare `=` in the query, deadlines too far away
+    /// to compute with, and latencies that overflow when added.
+    @Test func hostileInputIsRefusedNotACrash() async throws {
+        try await withLocalEndpoint { _, client async throws in
+            let arn = try await client.createActivity("work")
+            #expect(try await client.admin(.GET, "/_local/stats?=").status == 200)
+            #expect(try await client.admin(.GET, "/_local/tasks?=&=x").status == 200)
+            for field in ["timeoutSeconds", "heartbeatSeconds"] {
+                #expect(try await client.admin(.POST, "/_local/tasks", ["activityArn": arn, field: 1e300]).status == 400)
+                #expect(try await client.admin(.POST, "/_local/tasks", ["activityArn": arn, field: 100_000_000]).status == 400)
+            }
+            let accepted = try await client.admin(.POST, "/_local/tasks", ["activityArn": arn, "timeoutSeconds": 99_999_999])
+            let id = try #require(accepted["id"] as? String)
+            #expect(try await client.admin(.GET, "/_local/tasks/\(id)?waitSeconds=0.05").status == 200)
+            #expect(try await client.admin(.POST, "/_local/faults", ["fault": "latency", "latencyMs": Int.max]).status == 400)
+            #expect(try await client.admin(.POST, "/_local/faults", ["fault": "latency", "latencyMs": 600_000, "operation": "Nothing"]).status == 200)
+            #expect(try await client.admin(.POST, "/_local/faults", ["fault": "latency", "latencyMs": 600_000, "operation": "Nothing"]).status == 200)
+            #expect(try await client.admin(.GET, "/_local/stats").status == 200)
+        }
+    }
+
     @Test func submissionsAreValidated() async throws {
         try await withLocalEndpoint { _, client async throws in
             let arn = try await client.createActivity("work")

@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func problemsAreReported() {
-        #expect(FaultRule(fault: .latency).problems == ["latency needs latencyMs >= 0"])
+        #expect(FaultRule(fault: .latency).problems == ["latency needs latencyMs from 0 to 600000"])
         #expect(FaultRule(fault: .throttle, count: 0).problems == ["count must be at least 1"])
         #expect(FaultRule(fault: .serverError, status: 404).problems == ["status must be 5xx"])
         #expect(FaultRule(fault: .serverError, status: 503).problems.isEmpty)

@@ -86,7 +86,8 @@ struct AdminAPI: Sendable {
             let parts = pair.split(separator: "=", maxSplits: 1).map {
                 String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
             }
-            items[parts[0]] = parts.count > 1 ? parts[1] : ""
+            guard let name = parts.first else { continue }  // a pair that is just "="
+            items[name] = parts.count > 1 ? parts[1] : ""
         }
         return items
     }

@@ -37,7 +37,7 @@ public struct FaultRule: Sendable, Equatable, Codable {
     public var problems: [String] {
         var problems: [String] = []
         if let count, count < 1 { problems.append("count must be at least 1") }
-        if fault == .latency && (latencyMs ?? -1) < 0 { problems.append("latency needs latencyMs >= 0") }
+        if fault == .latency && !(0...600_000).contains(latencyMs ?? -1) { problems.append("latency needs latencyMs from 0 to 600000") }
         if fault == .serverError, let status, !(500...599).contains(status) { problems.append("status must be 5xx") }
         return problems
     }
@@ -95,7 +95,7 @@ public struct FaultPlan: Sendable {
             let rule = entries[index].rule
             switch rule.fault {
             case .latency:
-                decision.latencyMilliseconds += rule.latencyMs ?? 0
+                decision.latencyMilliseconds = min(decision.latencyMilliseconds + (rule.latencyMs ?? 0), 600_000)
             case .throttle, .serverError, .dropConnection:
                 guard decision.failure == nil else { continue }
                 decision.failure = Self.failure(of: rule)
