@@ -61,6 +61,10 @@ struct TableReader {
         return value
     }
 
+    /// The longest duration any key may have: a Step Functions execution lasts at most a year,
+    /// and larger values would overflow the arithmetic of deadlines.
+    static let maxDuration = Duration.seconds(366 * 24 * 3600)
+
     func duration(_ key: String, _ problems: inout ProblemList) -> Duration? {
         switch node(key) {
         case nil: return nil
@@ -69,10 +73,18 @@ struct TableReader {
                 problems.add(path.appending(key), "must not be negative, got \(seconds)")
                 return nil
             }
+            guard seconds <= Self.maxDuration.components.seconds else {
+                problems.add(path.appending(key), "must be at most 366 days, got \(seconds) seconds")
+                return nil
+            }
             return .seconds(seconds)
         case .string(let text)?:
             guard let duration = DurationSyntax.parse(text) else {
                 problems.add(path.appending(key), "\(DurationSyntax.help), got \"\(text)\"")
+                return nil
+            }
+            guard duration <= Self.maxDuration else {
+                problems.add(path.appending(key), "must be at most 366 days, got \"\(text)\"")
                 return nil
             }
             return duration
