@@ -51,6 +51,20 @@ import Testing
         #expect(strict.verify(request(signedWith: sent), now: now) == nil)
     }
 
+    /// A captured signed heartbeat must not be replayable as another operation by adding an
+    /// unsigned X-Amz-Target: every x-amz-* header has to be signed.
+    @Test func anUnsignedAmzHeaderIsRefused() {
+        var signing = SigningRequest(
+            method: "POST", path: "/", headers: [.init(name: "Host", value: "127.0.0.1:8083")], body: Array("{}".utf8))
+        SigV4Signer(service: "states", region: "us-east-1").sign(&signing, credentials: testCredentials, date: now)
+        signing.headers.append(.init(name: "X-Amz-Target", value: "AWSStepFunctions.SendTaskFailure"))
+        let request = HTTPServerRequest(
+            method: .POST, uri: "/", headers: HTTPHeaders(signing.headers.map { ($0.name, $0.value) }), body: ByteBuffer(string: "{}"))
+        let error = verifier.verify(request, now: now)
+        #expect(error?.code == "IncompleteSignatureException")
+        #expect(error?.message.contains("x-amz-target") == true)
+    }
+
     @Test func aWrongSecretIsAnInvalidSignature() {
         let wrong = AWSCredentials(accessKeyID: testCredentials.accessKeyID, secretAccessKey: "not-the-secret")
         let error = verifier.verify(request(signedWith: wrong), now: now)

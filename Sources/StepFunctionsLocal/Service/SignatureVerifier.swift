@@ -83,6 +83,13 @@ public struct SignatureVerifier: Sendable {
         guard authorization.signedHeaders.contains("host") else {
             throw .incompleteSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.")
         }
+        // X-Amz-Target picks the operation: unsigned, a captured heartbeat could be replayed as
+        // another call. The SDKs sign every x-amz-* header they send.
+        for name in Set(request.headers.map { $0.name.lowercased() }) where name.hasPrefix("x-amz-") {
+            guard authorization.signedHeaders.contains(name) else {
+                throw .incompleteSignature("'\(name)' must be a 'SignedHeader' in the AWS Authorization.")
+            }
+        }
         let signing = SigningRequest(
             method: request.method.rawValue, path: request.path, query: request.query,
             headers: request.headers.map { SigningRequest.Header(name: $0.name, value: $0.value) },

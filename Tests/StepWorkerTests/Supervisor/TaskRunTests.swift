@@ -90,8 +90,9 @@ struct TaskRunTests {
             let (id, task) = try await h.receiveTask(heartbeatSeconds: 5)
             #expect(try await run.run(task, activity: activity, stop: HandlerStopSwitch()) == .delivered(.success(output: "1")))
             let state = try await h.admin.task(id)
-            // 1 s of running at one beat every 160-200 ms.
-            #expect((4...7).contains(state.heartbeatCount), "heartbeats: \(state.heartbeatCount)")
+            // 1 s of running at one beat every 160-200 ms: at most 6, and repeated beats even when a
+            // loaded machine delays the timer (a timing test must not flake on a shared machine).
+            #expect((2...6).contains(state.heartbeatCount), "heartbeats: \(state.heartbeatCount)")
         }
     }
 
