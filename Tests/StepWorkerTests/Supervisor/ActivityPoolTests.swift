@@ -130,11 +130,17 @@ struct ActivityPoolTests {
             let pool = try await h.pool("doomed", script: "cat", extra: "concurrency = 1")
             try await h.client.deleteActivity(arn: pool.activity.arn.description)
             async let running: Void = pool.run()
-            try await Task.sleep(for: .milliseconds(600))
+            let started = ContinuousClock.now
+            while pool.counters.pollErrors < 2, ContinuousClock.now - started < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(300))
             pool.drain()
             await running
-            // 100-200 ms apart: a handful of attempts in 600 ms, not hundreds.
-            #expect((2...8).contains(pool.counters.pollErrors), "\(pool.counters.pollErrors) polls")
+            let elapsed = ContinuousClock.now - started
+            // Retried, but 100-200 ms apart: at most one attempt per 100 ms, not a spin.
+            #expect(pool.counters.pollErrors >= 2)
+            #expect(Double(pool.counters.pollErrors) <= 1 + elapsed / .milliseconds(100), "\(pool.counters.pollErrors) polls in \(elapsed)")
             #expect(h.log.messages.contains("Poll failed; backing off"))
         }
     }
