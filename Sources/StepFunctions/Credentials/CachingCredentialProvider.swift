@@ -6,12 +6,14 @@ import Logging
 /// - Credentials without an expiration are fetched once.
 /// - Temporary credentials are refreshed from `refreshAhead` (plus up to `refreshJitter`, at
 ///   random, so a fleet does not refresh at once) before they expire, never on every call.
-/// - One refresh at a time: callers that need credentials while one runs await that same
-///   refresh; callers in the refresh window whose cached credentials are still valid get them at
-///   once, so requests keep signing with valid keys while a refresh is under way.
+/// - One refresh at a time: callers without usable credentials await that same refresh. In the
+///   refresh window, while the cached credentials are still valid, the refresh runs in the
+///   background and every caller (the one that started it too) gets the cached ones at once.
 /// - A failed refresh while the cached credentials are still valid is logged and retried after a
 ///   backoff (`retryPolicy`, full jitter); callers meanwhile get the cached credentials. Once they
 ///   are within `expiryMargin` of expiring they are no longer handed out, and errors reach callers.
+/// - With nothing usable cached, a failure is rethrown to callers until its backoff ends; only
+///   then is the source asked again.
 public actor CachingCredentialProvider: CredentialProvider {
     public struct Options: Sendable {
         public var refreshAhead: Duration
@@ -42,6 +44,10 @@ public actor CachingCredentialProvider: CredentialProvider {
     private var inFlight: Task<AWSCredentials, any Error>?
     private var failedRefreshes = 0
     private var retryAt: Date?
+    /// The error of the last failed refresh, rethrown until `retryAt` when nothing usable is cached.
+    private var lastError: (any Error)?
+    /// The background refresh started in the refresh window.
+    private var settling: Task<Void, Never>?
 
     public init(
         wrapping source: any CredentialProvider, options: Options = Options(), jitter: any JitterSource = SystemJitter(),
@@ -57,17 +63,23 @@ public actor CachingCredentialProvider: CredentialProvider {
     public func credentials() async throws -> AWSCredentials {
         let current = now()
         guard let cached, isUsable(cached, at: current) else {
+            // Nothing usable: after a failure, the same error until the backoff ends, rather than
+            // running the source (a whole chain) again on every call.
+            if inFlight == nil, let lastError, let retryAt, current < retryAt { throw lastError }
             return try await refresh()
         }
-        guard let refreshAt, current >= refreshAt, inFlight == nil, retryAt.map({ current >= $0 }) ?? true else {
-            return cached
+        if let refreshAt, current >= refreshAt, inFlight == nil, retryAt.map({ current >= $0 }) ?? true {
+            // Due for refresh but still valid: refresh in the background; nobody waits for it.
+            let task = Task { [source] in try await source.credentials() }
+            inFlight = task
+            settling = Task { _ = try? await self.settle(task) }
         }
-        do {
-            return try await refresh()
-        } catch {
-            // Logged in refresh(); the cached credentials were valid when this call began.
-            return cached
-        }
+        return cached
+    }
+
+    /// Returns once the background refresh under way, if any, has been settled (for tests).
+    func backgroundRefreshSettled() async {
+        await settling?.value
     }
 
     private func isUsable(_ credentials: AWSCredentials, at now: Date) -> Bool {
@@ -75,11 +87,16 @@ public actor CachingCredentialProvider: CredentialProvider {
         return now < expiration.addingTimeInterval(-options.expiryMargin.timeInterval)
     }
 
-    /// Joins the refresh under way, or starts one.
+    /// Joins the refresh under way, or starts one and waits for it.
     private func refresh() async throws -> AWSCredentials {
         if let inFlight { return try await inFlight.value }
         let task = Task { [source] in try await source.credentials() }
         inFlight = task
+        return try await settle(task)
+    }
+
+    /// Waits for the refresh `task` (the one in `inFlight`) and records how it went.
+    private func settle(_ task: Task<AWSCredentials, any Error>) async throws -> AWSCredentials {
         do {
             let fresh = try await task.value
             inFlight = nil
@@ -88,6 +105,7 @@ public actor CachingCredentialProvider: CredentialProvider {
         } catch {
             inFlight = nil
             failedRefreshes += 1
+            lastError = error
             let delay = options.retryPolicy.delay(beforeRetry: failedRefreshes - 1, unitRandom: jitter.next())
             retryAt = now().addingTimeInterval(delay.timeInterval)
             let metadata: Logger.Metadata = [
@@ -108,6 +126,7 @@ public actor CachingCredentialProvider: CredentialProvider {
         cached = fresh
         failedRefreshes = 0
         retryAt = nil
+        lastError = nil
         let fetchedAt = now()
         if let expiration = fresh.expiration {
             let early = options.refreshAhead.timeInterval + options.refreshJitter.timeInterval * jitter.next()

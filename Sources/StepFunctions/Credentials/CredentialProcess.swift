@@ -7,8 +7,14 @@ import Foundation
 /// the command's program, its exit status and (trimmed) standard error.
 struct CredentialProcess: Sendable {
     static let source = "credential_process"
+    /// More standard output than this is not credentials: the command is killed.
+    static let maxOutput = 64 * 1024
+    /// How much of standard error an error message quotes.
+    static let maxErrorExcerpt = 512
     var commandLine: String
     var environment: [String: String]
+    /// After this the command and its process group are killed (the Go SDK's default is 1 minute).
+    var timeout: Duration = .seconds(60)
 
     func run() async throws(CredentialError) -> AWSCredentials {
         let arguments: [String]
@@ -21,19 +27,23 @@ struct CredentialProcess: Sendable {
         guard let executable = Self.locate(program, path: environment["PATH"]) else {
             throw .invalid(Self.source, "'\(program)' not found (PATH from the environment)")
         }
-        let result: (status: Int32, stdout: Data, stderr: Data)
+        let outcome: Outcome
         do {
-            result = try await Self.execute(executable, Array(arguments.dropFirst()), environment: environment)
+            outcome = try await Self.execute(executable, Array(arguments.dropFirst()), environment: environment, timeout: timeout)
         } catch {
-            throw .failed(Self.source, "cannot start '\(program)': \(error.localizedDescription)")
+            throw .failed(Self.source, "cannot start '\(program)': \(error.message)")
         }
-        guard result.status == 0 else {
-            var message = "'\(program)' exited with status \(result.status)"
-            let stderr = String(decoding: result.stderr.prefix(512), as: UTF8.self).trimmingWhitespace()
-            if !stderr.isEmpty { message += "; stderr: \(stderr)" }
-            throw .failed(Self.source, message)
+        var message: String
+        switch outcome.end {
+        case .exited(0): return try Self.parse(Data(outcome.stdout), program: program)
+        case .exited(let status): message = "'\(program)' exited with status \(status)"
+        case .signaled(let signal): message = "'\(program)' was killed by signal \(signal)"
+        case .timedOut: message = "'\(program)' timed out after \(timeout); killed it and its process group"
+        case .outputTooLarge: message = "'\(program)' printed more than \(Self.maxOutput) bytes (not shown); killed it and its process group"
         }
-        return try Self.parse(result.stdout, program: program)
+        let stderr = String(decoding: outcome.stderr.prefix(Self.maxErrorExcerpt), as: UTF8.self).trimmingWhitespace()
+        if !stderr.isEmpty { message += "; stderr: \(stderr)" }
+        throw .failed(Self.source, message)
     }
 
     /// Decodes the process output; errors never quote it.
@@ -130,48 +140,187 @@ struct CredentialProcess: Sendable {
         return nil
     }
 
-    /// Runs the child off the cooperative pool: reading its pipes blocks a thread.
-    private static func execute(
-        _ executable: String, _ arguments: [String], environment: [String: String]
-    ) async throws -> (status: Int32, stdout: Data, stderr: Data) {
-        try await withCheckedThrowingContinuation { continuation in
+    /// How the child ended and what it printed (standard output capped at `maxOutput`, standard
+    /// error at `maxErrorExcerpt`).
+    struct Outcome: Sendable {
+        enum End: Sendable, Equatable {
+            case exited(Int32)
+            case signaled(Int32)
+            /// Killed with its process group at the deadline.
+            case timedOut
+            /// Killed with its process group for printing more than `maxOutput` bytes.
+            case outputTooLarge
+        }
+        var end: End
+        var stdout: [UInt8]
+        var stderr: [UInt8]
+    }
+
+    /// Runs the child on a dispatch thread (the reads block a thread, never the cooperative pool).
+    static func execute(
+        _ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration
+    ) async throws(SpawnError) -> Outcome {
+        let result: Result<Outcome, SpawnError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                process.environment = environment
-                let stdout = Pipe()
-                let stderr = Pipe()
-                process.standardOutput = stdout
-                process.standardError = stderr
-                process.standardInput = FileHandle.nullDevice
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: error)
-                    return
-                }
-                // Drain stderr concurrently so a chatty child cannot fill one pipe and stall.
-                let stderrData = LockedData()
-                let group = DispatchGroup()
-                group.enter()
-                DispatchQueue.global().async {
-                    stderrData.set(stderr.fileHandleForReading.readDataToEndOfFile())
-                    group.leave()
-                }
-                let out = stdout.fileHandleForReading.readDataToEndOfFile()
-                group.wait()
-                process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, out, stderrData.get()))
+                continuation.resume(returning: Result { () throws(SpawnError) in
+                    try ChildProcess.run(executable, arguments, environment: environment, timeout: timeout)
+                })
             }
         }
+        return try result.get()
     }
 }
 
-/// A `Data` handed from one dispatch thread to another.
-private final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ value: Data) { lock.withLock { data = value } }
-    func get() -> Data { lock.withLock { data } }
+struct SpawnError: Error, Sendable {
+    var message: String
+    init(_ call: String, _ code: Int32) { message = "\(call): \(String(cString: strerror(code)))" }
+}
+
+/// A child in its own process group, read through close-on-exec pipes with a deadline. At the
+/// deadline (or when it prints too much) the whole group is killed with SIGKILL. Once the child
+/// itself has exited, what is buffered is read and the pipes are closed: a background process it
+/// left behind holding standard output does not keep us waiting for an end of file.
+private enum ChildProcess {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration
+    ) throws(SpawnError) -> CredentialProcess.Outcome {
+        let stdoutPipe = try makePipe()
+        let stderrPipe: (read: Int32, write: Int32)
+        do { stderrPipe = try makePipe() } catch { close(stdoutPipe.read); close(stdoutPipe.write); throw error }
+        let pid: pid_t
+        do {
+            pid = try spawn(executable, arguments, environment: environment, stdout: stdoutPipe.write, stderr: stderrPipe.write)
+        } catch {
+            for fd in [stdoutPipe.read, stdoutPipe.write, stderrPipe.read, stderrPipe.write] { close(fd) }
+            throw error
+        }
+        close(stdoutPipe.write)
+        close(stderrPipe.write)
+        defer {
+            close(stdoutPipe.read)
+            close(stderrPipe.read)
+        }
+        for fd in [stdoutPipe.read, stderrPipe.read] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+
+        var stdout = Stream(fd: stdoutPipe.read, keep: CredentialProcess.maxOutput + 1)
+        var stderr = Stream(fd: stderrPipe.read, keep: CredentialProcess.maxErrorExcerpt)
+        let deadline = ContinuousClock.now + timeout
+        var waitStatus: Int32 = 0
+        while true {
+            if waitpid(pid, &waitStatus, WNOHANG) == pid {
+                // Exited: what it wrote is in the pipes; do not wait for ends of file held by
+                // processes it left behind.
+                stdout.drain()
+                stderr.drain()
+                if stdout.bytes.count > CredentialProcess.maxOutput {
+                    return .init(end: .outputTooLarge, stdout: [], stderr: stderr.bytes)
+                }
+                return .init(end: end(of: waitStatus), stdout: stdout.bytes, stderr: stderr.bytes)
+            }
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero {
+                killGroup(pid)
+                return .init(end: .timedOut, stdout: [], stderr: stderr.bytes)
+            }
+            // Wake at least every 50 ms to see whether the child has exited: its pipes may stay
+            // open in a background process.
+            let wait = min(remaining, .milliseconds(50))
+            var fds = [stdout, stderr].filter { !$0.atEnd }.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            let waitMilliseconds = Int32(max(1, wait.nanoseconds / 1_000_000))
+            if fds.isEmpty {
+                _ = poll(nil, 0, waitMilliseconds)
+            } else {
+                _ = poll(&fds, nfds_t(fds.count), waitMilliseconds)
+            }
+            stdout.drain()
+            stderr.drain()
+            if stdout.bytes.count > CredentialProcess.maxOutput {
+                killGroup(pid)
+                return .init(end: .outputTooLarge, stdout: [], stderr: stderr.bytes)
+            }
+        }
+    }
+
+    /// One pipe end we read: keeps the first `keep` bytes, discards the rest.
+    struct Stream {
+        let fd: Int32
+        let keep: Int
+        var bytes: [UInt8] = []
+        var atEnd = false
+
+        init(fd: Int32, keep: Int) {
+            self.fd = fd
+            self.keep = keep
+        }
+
+        /// Reads what is there without blocking (at most 1 MiB a call, so a writer faster than us
+        /// cannot hold this loop), keeping up to `keep + 1` bytes.
+        mutating func drain() {
+            var buffer = [UInt8](repeating: 0, count: 16_384)
+            var reads = 0
+            while !atEnd, reads < 64 {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    reads += 1
+                    bytes.append(contentsOf: buffer.prefix(min(count, keep + 1 - bytes.count)))
+                } else if count == 0 {
+                    atEnd = true
+                } else if errno != EINTR {
+                    return  // EAGAIN: nothing more for now
+                }
+            }
+        }
+    }
+
+    static func killGroup(_ pid: pid_t) {
+        _ = killpg(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+    }
+
+    static func end(of status: Int32) -> CredentialProcess.Outcome.End {
+        status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+    }
+
+    /// `pipe2(O_CLOEXEC)`, so no process spawned meanwhile by another thread inherits an end.
+    /// Glibc's header declares it only for `_GNU_SOURCE`, hence the lookup.
+    static func makePipe() throws(SpawnError) -> (read: Int32, write: Int32) {
+        typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else { throw SpawnError("pipe2", ENOSYS) }
+        var fds: [Int32] = [-1, -1]
+        guard unsafeBitCast(symbol, to: Pipe2.self)(&fds, O_CLOEXEC) == 0 else { throw SpawnError("pipe2", errno) }
+        return (fds[0], fds[1])
+    }
+
+    /// `posix_spawn` into a new process group (so the group can be killed), with default signal
+    /// handling and an empty signal mask, standard input from /dev/null.
+    static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String], stdout: Int32, stderr: Int32
+    ) throws(SpawnError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var signals = sigset_t()
+        sigfillset(&signals)
+        posix_spawnattr_setsigdefault(&attributes, &signals)
+        sigemptyset(&signals)
+        posix_spawnattr_setsigmask(&attributes, &signals)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = ([executable] + arguments).map { strdup($0) }
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") }
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, executable, &actions, &attributes, argv + [nil], envp + [nil])
+        guard code == 0 else { throw SpawnError("posix_spawn", code) }
+        return pid
+    }
 }

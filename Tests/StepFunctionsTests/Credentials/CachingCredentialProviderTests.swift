@@ -64,6 +64,8 @@ import Testing
             endpoint.clock.advance(by: Self.lifetime - 301)
             #expect(try await cache.credentials().accessKeyID == "ASIA1")
             endpoint.clock.advance(by: 2)
+            #expect(try await cache.credentials().accessKeyID == "ASIA1")  // still valid; refreshing behind
+            await cache.backgroundRefreshSettled()
             #expect(try await cache.credentials().accessKeyID == "ASIA2")
             #expect(try await cache.credentials().accessKeyID == "ASIA2")
         }
@@ -78,7 +80,11 @@ import Testing
             _ = try await cache.credentials()
             endpoint.clock.advance(by: Self.lifetime - 331)
             #expect(try await cache.credentials().accessKeyID == "ASIA1")
+            await cache.backgroundRefreshSettled()
+            #expect(endpoint.fetches == 1)
             endpoint.clock.advance(by: 2)
+            _ = try await cache.credentials()
+            await cache.backgroundRefreshSettled()
             #expect(try await cache.credentials().accessKeyID == "ASIA2")
         }
         await endpoint.standIn.shutdown()
@@ -117,11 +123,12 @@ import Testing
             let gate = Gate()
             endpoint.gate.value = gate
             endpoint.clock.advance(by: Self.lifetime - 200)  // in the refresh window, still valid
-            let refreshing = Task { try await cache.credentials().accessKeyID }
+            // The caller that starts the refresh does not wait for it either.
+            #expect(try await cache.credentials().accessKeyID == "ASIA1")
             try await waitUntil { endpoint.fetches == 2 }
             for _ in 0..<5 { #expect(try await cache.credentials().accessKeyID == "ASIA1") }
             gate.open()
-            #expect(try await refreshing.value == "ASIA2")
+            await cache.backgroundRefreshSettled()
             #expect(try await cache.credentials().accessKeyID == "ASIA2")
         }
         await endpoint.standIn.shutdown()
@@ -137,18 +144,24 @@ import Testing
             _ = try await cache.credentials()
             endpoint.failing.value = true
             endpoint.clock.advance(by: Self.lifetime - 300)
-            #expect(try await cache.credentials().accessKeyID == "ASIA1")  // refresh failed, old creds kept
+            #expect(try await cache.credentials().accessKeyID == "ASIA1")  // refresh fails behind, old creds kept
+            await cache.backgroundRefreshSettled()
             #expect(endpoint.fetches == 2)
             #expect(try await cache.credentials().accessKeyID == "ASIA1")  // backing off: no fetch
+            await cache.backgroundRefreshSettled()
             #expect(endpoint.fetches == 2)
             endpoint.clock.advance(by: 0.6)
             #expect(try await cache.credentials().accessKeyID == "ASIA1")  // second failure
+            await cache.backgroundRefreshSettled()
             #expect(endpoint.fetches == 3)
             endpoint.clock.advance(by: 0.9)
             _ = try await cache.credentials()
+            await cache.backgroundRefreshSettled()
             #expect(endpoint.fetches == 3)  // next retry is 1 s after the second failure
             endpoint.clock.advance(by: 0.2)
             endpoint.failing.value = false
+            #expect(try await cache.credentials().accessKeyID == "ASIA1")
+            await cache.backgroundRefreshSettled()
             #expect(try await cache.credentials().accessKeyID == "ASIA2")
             #expect(endpoint.fetches == 4)
         }
@@ -184,5 +197,69 @@ import Testing
         clock.advance(by: 86_400 * 365)
         #expect(try await cache.credentials().accessKeyID == "AKIA")
         #expect(source.calls.value == 1)
+    }
+
+    @Test func failureWithNothingCachedIsRethrownUntilTheBackoffEnds() async throws {
+        let endpoint = try await ContainerStandIn(clock: TestClock())
+        endpoint.failing.value = true
+        try await withHTTPClient { client async throws in
+            // Jitter 0.5: the first retry is 0.5 s after the failure, the second 1 s after that.
+            let cache = endpoint.cache(client, jitter: 0.5)
+            for _ in 0..<5 {
+                let error = await #expect(throws: CredentialError.self) { try await cache.credentials() }
+                #expect(error?.code == .retrievalFailed)
+            }
+            #expect(endpoint.fetches == 1)
+            endpoint.clock.advance(by: 0.6)
+            await #expect(throws: CredentialError.self) { try await cache.credentials() }
+            #expect(endpoint.fetches == 2)
+            endpoint.clock.advance(by: 0.9)
+            await #expect(throws: CredentialError.self) { try await cache.credentials() }
+            #expect(endpoint.fetches == 2)
+            endpoint.clock.advance(by: 0.2)
+            endpoint.failing.value = false
+            #expect(try await cache.credentials().accessKeyID == "ASIA1")
+            #expect(endpoint.fetches == 3)
+        }
+        await endpoint.standIn.shutdown()
+    }
+
+    @Test func heldRefreshDoesNotBlockCallersInTheRefreshWindow() async throws {
+        struct Held: CredentialProvider {
+            let calls = Locked(0)
+            let gate: Gate
+            let clock: TestClock
+            func credentials() async throws -> AWSCredentials {
+                let n = calls.withLock { $0 += 1; return $0 }
+                if n > 1 { await gate.wait() }
+                return AWSCredentials(accessKeyID: "ASIA\(n)", secretAccessKey: "s", expiration: clock.now.addingTimeInterval(3600))
+            }
+        }
+        let clock = TestClock()
+        let source = Held(gate: Gate(), clock: clock)
+        let cache = CachingCredentialProvider(wrapping: source, jitter: FixedJitter([0]), logger: Logger(label: "test"), now: clock.function)
+        #expect(try await cache.credentials().accessKeyID == "ASIA1")
+        clock.advance(by: 3600 - 200)
+        let callers = Task { () async throws -> Void in
+            for _ in 0..<5 { #expect(try await cache.credentials().accessKeyID == "ASIA1") }
+        }
+        // Returns although the refresh stays held: no caller waits for it.
+        try await withTimeout(seconds: 5) { try await callers.value }
+        #expect(source.calls.value == 2)
+        source.gate.open()
+        await cache.backgroundRefreshSettled()
+        #expect(try await cache.credentials().accessKeyID == "ASIA2")
+        #expect(source.calls.value == 2)
+    }
+}
+
+/// Runs `body`, failing with `CancellationError` if it takes longer than `seconds`.
+private func withTimeout(seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask { try await body(); return true }
+        group.addTask { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))); return false }
+        let finished = try await group.next() ?? false
+        group.cancelAll()
+        if !finished { throw CancellationError() }
     }
 }

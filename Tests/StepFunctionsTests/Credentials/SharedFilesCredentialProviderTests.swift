@@ -128,3 +128,60 @@ import Testing
         #expect(throws: CredentialProcess.SplitError.self) { try CredentialProcess.split(#"tool "open"#) }
     }
 }
+
+/// A hung, orphan-leaving or flooding `credential_process` cannot hold the chain.
+@Suite(.timeLimit(.minutes(1))) struct CredentialProcessLimitTests {
+    static let json = #"{"Version": 1, "AccessKeyId": "AKIAPROC", "SecretAccessKey": "s"}"#
+
+    func run(_ script: String, timeout: Duration = .seconds(1)) async throws -> (Result<AWSCredentials, CredentialError>, Duration) {
+        let home = try TempDirectory()
+        defer { home.remove() }
+        let path = try home.write("helper.sh", "#!/bin/sh\n" + script, executable: true)
+        let started = ContinuousClock.now
+        // Through /bin/sh: exec of a just-written file can fail with ETXTBSY while another test forks.
+        let process = CredentialProcess(commandLine: "/bin/sh \(path)", environment: ["PATH": "/usr/bin:/bin"], timeout: timeout)
+        let result: Result<AWSCredentials, CredentialError>
+        do { result = .success(try await process.run()) } catch { result = .failure(error) }
+        return (result, ContinuousClock.now - started)
+    }
+
+    @Test func hungHelperIsKilledAtTheDeadline() async throws {
+        let (result, elapsed) = try await run("echo 'about to hang' >&2\nsleep 30\n")
+        #expect(elapsed < .seconds(3))
+        guard case .failure(let error) = result else { Issue.record("expected an error"); return }
+        #expect(error.code == .retrievalFailed)
+        #expect(error.message.contains("'/bin/sh' timed out") == true)
+        #expect(error.message.contains("timed out") == true)
+        #expect(error.message.contains("about to hang") == true)
+    }
+
+    @Test func backgroundChildHoldingStdoutDoesNotDelayTheAnswer() async throws {
+        let (result, elapsed) = try await run("sleep 30 &\nprintf '%s' '\(Self.json)'\n", timeout: .seconds(20))
+        #expect(elapsed < .seconds(3))
+        #expect(try result.get().accessKeyID == "AKIAPROC")
+    }
+
+    @Test func backgroundChildIsKilledWithTheGroupAtTheDeadline() async throws {
+        let home = try TempDirectory()
+        defer { home.remove() }
+        let marker = home.path + "/survived"
+        let (result, elapsed) = try await run("(sleep 2; touch '\(marker)') &\nsleep 30\n")
+        #expect(elapsed < .seconds(3))
+        #expect(throws: CredentialError.self) { try result.get() }
+        try await Task.sleep(for: .seconds(2))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test func floodOfOutputIsRefusedWithoutQuotingIt() async throws {
+        let (result, elapsed) = try await run("yes xxxxxxxx | head -c 10000000\n", timeout: .seconds(20))
+        #expect(elapsed < .seconds(5))
+        guard case .failure(let error) = result else { Issue.record("expected an error"); return }
+        #expect(error.message.contains("printed more than 65536 bytes") == true)
+        #expect(!error.message.contains("xxxx"))
+    }
+
+    @Test func largeStderrDoesNotStallTheHelper() async throws {
+        let (result, _) = try await run("yes eeeeeeee | head -c 1000000 >&2\nprintf '%s' '\(Self.json)'\n", timeout: .seconds(20))
+        #expect(try result.get().accessKeyID == "AKIAPROC")
+    }
+}
