@@ -87,6 +87,9 @@ final class TestPipe: Sendable {
     init() throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw DatagramSocket.Failure(description: "pipe: errno \(errno)") }
+        // Close-on-exec, or a process spawned by a test running in parallel holds the writer
+        // open and the reader waits for that process to exit.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         reader = fds[0]
         writer = fds[1]
     }

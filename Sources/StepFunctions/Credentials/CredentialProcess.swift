@@ -292,6 +292,19 @@ private enum ChildProcess {
         return (fds[0], fds[1])
     }
 
+    /// Closes every descriptor from 3 up in the child, so a credential helper (and anything it
+    /// leaves running) holds none of the daemon's sockets or pipes: a listening socket kept open
+    /// by a helper's background child would accept connections nobody answers.
+    /// `posix_spawn_file_actions_addclosefrom_np` is glibc 2.34+ and `_GNU_SOURCE`-only, hence the lookup.
+    static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) throws(SpawnError) {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            throw SpawnError("posix_spawn_file_actions_addclosefrom_np", ENOSYS)
+        }
+        let code = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
+        guard code == 0 else { throw SpawnError("posix_spawn_file_actions_addclosefrom_np", code) }
+    }
+
     /// `posix_spawn` into a new process group (so the group can be killed), with default signal
     /// handling and an empty signal mask, standard input from /dev/null.
     static func spawn(
@@ -303,6 +316,7 @@ private enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        try closeInheritedDescriptors(&actions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
