@@ -23,12 +23,14 @@ struct RunCommand: AsyncParsableCommand {
         // Every open long poll and every result or heartbeat sent meanwhile needs a connection.
         let connections = configuration.activities.reduce(8) { $0 + $1.pollers + $1.concurrency }
         let http = StepFunctionsClient.makeHTTPClient(maxConnectionsPerHost: connections)
+        let stopTarget = StopTarget()
+        let signals = SignalSources(logger: logger) { stopTarget.stop() }
+        defer { signals.cancel() }
         let failed: Bool
         do {
             let supervisor = try await Self.makeSupervisor(configuration, environment: environment, http: http, logger: logger)
-            let signals = SignalSources(logger: logger) { supervisor.stop() }
+            stopTarget.attach { supervisor.stop() }
             await supervisor.run()
-            signals.cancel()
             failed = false
         } catch {
             logger.critical("Cannot start", metadata: ["error": "\(error)"])

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// The daemon's signal handling: SIGTERM and SIGINT stop the supervisor (a repeat is only
 /// logged by it: results that are ready are still delivered); SIGHUP is ignored with a log line
@@ -29,5 +30,34 @@ final class SignalSources {
 
     func cancel() {
         for source in sources { source.cancel() }
+    }
+}
+
+/// Where a stop signal goes: the supervisor once it exists. Signals are handled from the very
+/// start, so a SIGTERM during start-up (credentials, region) is remembered, not lost or fatal,
+/// and the supervisor drains as soon as it runs.
+final class StopTarget: Sendable {
+    private struct State {
+        var requested = false
+        var stop: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    func stop() {
+        let target = state.withLock { state in
+            state.requested = true
+            return state.stop
+        }
+        target?()
+    }
+
+    /// From now on, stop requests call `stop`; one that came earlier calls it at once.
+    func attach(_ stop: @escaping @Sendable () -> Void) {
+        let requested = state.withLock { state in
+            state.stop = stop
+            return state.requested
+        }
+        if requested { stop() }
     }
 }
