@@ -33,11 +33,14 @@ struct SupervisorTests {
             return try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: directory.path + "/stepworker.toml")
         }
 
-        func supervisor(_ configuration: Configuration) throws -> Supervisor<ContinuousClock> {
+        func supervisor(
+            _ configuration: Configuration, watchdogTimeout: Duration? = nil,
+            stallLimit: Duration = StallDetector<ContinuousClock.Instant>.defaultLimit
+        ) throws -> Supervisor<ContinuousClock> {
             try Supervisor(
                 configuration: configuration, service: client, runner: SubprocessRunner(), notifier: notifier,
-                clock: ContinuousClock(), watchdogTimeout: nil, daemonEnvironment: ["PATH": "/usr/bin:/bin"],
-                statusInterval: .milliseconds(50), logger: log.logger())
+                clock: ContinuousClock(), watchdogTimeout: watchdogTimeout, daemonEnvironment: ["PATH": "/usr/bin:/bin"],
+                stallLimit: stallLimit, statusInterval: .milliseconds(50), logger: log.logger())
         }
 
         /// Waits until the notifier has sent a line `predicate` accepts.
@@ -131,6 +134,31 @@ struct SupervisorTests {
             #expect(state.status == "FAILED")
             #expect(state.error == "Worker.ShuttingDown")
             #expect(supervisor.counters.failed == 1)
+        }
+    }
+
+    @Test func theWatchdogPingsWhilePollersProgressAndStopsWhenTheyStall() async throws {
+        try await withHarness { h in
+            let configuration = try await h.configuration([("watched", "cat", "")])
+            let healthy = try h.supervisor(configuration, watchdogTimeout: .milliseconds(200))
+            let running = Task { await healthy.run() }
+            #expect(await h.waitForNotification { $0 == "WATCHDOG=1" })
+            healthy.stop()
+            await running.value
+
+            // Polls take 1 s here: with a 1 ms limit every check finds the pollers stalled.
+            let notifier = RecordingNotifier()
+            var stalledHarness = h
+            stalledHarness.notifier = notifier
+            let stalled = try stalledHarness.supervisor(configuration, watchdogTimeout: .milliseconds(200), stallLimit: .milliseconds(1))
+            let stalledRun = Task { await stalled.run() }
+            #expect(await h.log.waitFor { $0 == "health check failed; withholding watchdog pings" })
+            try await Task.sleep(for: .milliseconds(300))  // three more checks, all failing
+            // Only the first check, before any progress could be measured, may have pinged.
+            #expect(notifier.assignments.filter { $0 == "WATCHDOG=1" }.count <= 1, "\(notifier.assignments)")
+            #expect(notifier.assignments.contains("READY=1"))
+            stalled.stop()
+            await stalledRun.value
         }
     }
 
