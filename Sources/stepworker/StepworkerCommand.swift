@@ -6,7 +6,7 @@ struct StepworkerCommand: AsyncParsableCommand {
         commandName: "stepworker",
         abstract: "Runs AWS Step Functions activity workers as a systemd service.",
         version: StepworkerVersion.string,
-        subcommands: [CheckCommand.self, InvokeCommand.self, LocalEndpointCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, InvokeCommand.self, LocalEndpointCommand.self]
     )
 }
 

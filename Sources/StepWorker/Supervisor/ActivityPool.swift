@@ -36,6 +36,8 @@ public final class ActivityPool: Sendable {
         /// Polls that returned, with or without a task (watchdog health: pollers make progress).
         public var pollsCompleted = 0
         public var pollErrors = 0
+
+        public init() {}
     }
 
     public init(

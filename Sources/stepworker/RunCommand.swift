@@ -1,0 +1,63 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Logging
+import StepFunctions
+import StepWorker
+import Systemd
+
+
+/// `stepworker run [--config FILE]`: the daemon. Exit 0 after a clean stop (SIGTERM or SIGINT),
+/// 78 for a bad configuration, 1 for any other fatal error (no region, no credentials, …).
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the worker daemon until SIGTERM or SIGINT.")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = try options.load()
+        LoggingSetup.bootstrap(level: configuration.worker.logLevel)
+        let logger = Logger(label: "stepworker")
+        let environment = ProcessEnvironment.current()
+        // Every open long poll and every result or heartbeat sent meanwhile needs a connection.
+        let connections = configuration.activities.reduce(8) { $0 + $1.pollers + $1.concurrency }
+        let http = StepFunctionsClient.makeHTTPClient(maxConnectionsPerHost: connections)
+        let stopTarget = StopTarget()
+        let signals = SignalSources(logger: logger) { stopTarget.stop() }
+        defer { signals.cancel() }
+        let failed: Bool
+        do {
+            let supervisor = try await Self.makeSupervisor(configuration, environment: environment, http: http, logger: logger)
+            stopTarget.attach { supervisor.stop() }
+            await supervisor.run()
+            failed = false
+        } catch {
+            logger.critical("Cannot start", metadata: ["error": "\(error)"])
+            failed = true
+        }
+        try? await http.shutdown()
+        if failed { throw ExitCode(ExitStatus.failure) }
+    }
+
+    private static func makeSupervisor(
+        _ configuration: Configuration, environment: [String: String], http: HTTPClient, logger: Logger
+    ) async throws -> Supervisor<ContinuousClock> {
+        let aws = configuration.aws
+        let region = try await RegionResolver.resolve(
+            explicit: aws.region, profile: aws.profile, environment: environment, httpClient: http, logger: logger)
+        let endpoint = try EndpointResolver.resolve(
+            .init(region: region, endpoint: aws.endpoint, useFIPS: aws.useFIPS, useDualStack: aws.useDualStack),
+            environment: environment)
+        let credentials = CredentialProviderChain.default(
+            profile: aws.profile, region: region, environment: environment, httpClient: http, logger: logger)
+        _ = try await credentials.credentials()  // fail now, with the reasons, rather than on every poll
+        logger.info("Using Step Functions", metadata: ["region": "\(region)", "endpoint": "\(endpoint)"])
+        let client = StepFunctionsClient(
+            configuration: .init(endpoint: endpoint), credentials: credentials, httpClient: http, logger: logger)
+        return try Supervisor(
+            configuration: configuration, service: client, runner: SubprocessRunner(), notifier: SystemdNotifier(logger: logger),
+            clock: ContinuousClock(), watchdogTimeout: Watchdog<ContinuousClock>.timeoutFromEnvironment(),
+            daemonEnvironment: environment, logger: logger)
+    }
+}

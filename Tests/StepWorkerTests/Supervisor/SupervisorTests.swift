@@ -1,0 +1,231 @@
+import AsyncHTTPClient
+import Foundation
+import StepFunctions
+import StepFunctionsLocal
+import StepWorker
+import Systemd
+import Testing
+
+/// The supervisor in-process against the local endpoint, with real `/bin/sh` handlers and a
+/// recording notifier: what systemd is told, and that stop drains and returns.
+@Suite(.timeLimit(.minutes(1)))
+struct SupervisorTests {
+    static let credentials = AWSCredentials(accessKeyID: "AKIDSUPERVISOR", secretAccessKey: "supervisor-secret")
+
+    struct Harness {
+        var server: LocalEndpointServer
+        var admin: LocalAdminClient
+        var client: StepFunctionsClient
+        var directory = TemporaryDirectory()
+        var log = RecordingLogHandlerStore()
+        var notifier = RecordingNotifier()
+
+        var stateDirectory: String { directory.path + "/state" }
+
+        /// A configuration with one activity per `(name, script, extra TOML)`.
+        func configuration(_ activities: [(String, String, String)], grace: String = "5s") async throws -> Configuration {
+            var toml = "[worker]\nstate_directory = \"\(stateDirectory)\"\nshutdown_grace = \"\(grace)\"\n"
+            for (name, script, extra) in activities {
+                let arn = try await admin.createActivity(name: name)
+                let handler = directory.script(script, name: "\(name).sh")
+                toml += "[[activity]]\narn = \"\(arn)\"\ncommand = [\"\(handler)\"]\n\(extra)\n"
+            }
+            return try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: directory.path + "/stepworker.toml")
+        }
+
+        func supervisor(
+            _ configuration: Configuration, watchdogTimeout: Duration? = nil,
+            stallLimit: Duration = StallDetector<ContinuousClock.Instant>.defaultLimit
+        ) throws -> Supervisor<ContinuousClock> {
+            try Supervisor(
+                configuration: configuration, service: client, runner: SubprocessRunner(), notifier: notifier,
+                clock: ContinuousClock(), watchdogTimeout: watchdogTimeout, daemonEnvironment: ["PATH": "/usr/bin:/bin"],
+                stallLimit: stallLimit, statusInterval: .milliseconds(50), logger: log.logger())
+        }
+
+        /// Waits until the notifier has sent a line `predicate` accepts.
+        func waitForNotification(timeout: Duration = .seconds(20), _ predicate: (String) -> Bool) async -> Bool {
+            let clock = ContinuousClock()
+            let end = clock.now.advanced(by: timeout)
+            while clock.now < end {
+                if notifier.assignments.contains(where: predicate) { return true }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return false
+        }
+    }
+
+    func withHarness(_ body: (Harness) async throws -> Void) async throws {
+        let server = try await LocalEndpointServer.start(.init(credentials: Self.credentials, pollDuration: .seconds(1)))
+        let http = StepFunctionsClient.makeHTTPClient()
+        let configuration = StepFunctionsClient.Configuration(
+            endpoint: try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: server.baseURL), environment: [:]))
+        let client = StepFunctionsClient(configuration: configuration, credentials: StaticCredentialProvider(Self.credentials), httpClient: http)
+        let harness = Harness(server: server, admin: LocalAdminClient(baseURL: server.baseURL, httpClient: http), client: client)
+        do {
+            try await body(harness)
+        } catch {
+            try? await http.shutdown()
+            await server.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+        await server.shutdown()
+    }
+
+    @Test func readyThenStatusThenEveryTaskSucceedsAndStopDrains() async throws {
+        try await withHarness { h in
+            let configuration = try await h.configuration([
+                ("echo-a", "read input; echo \"$input\"", "concurrency = 3\npollers = 2"),
+                ("echo-b", "sleep 0.05; cat", "concurrency = 2"),
+            ])
+            let supervisor = try h.supervisor(configuration)
+            let running = Task { await supervisor.run() }
+            #expect(await h.waitForNotification { $0 == "READY=1" })
+            #expect(h.notifier.history.first == [.ready, .status("0 running, 0 succeeded, 0 failed; 2 activities")])
+
+            var ids: [String] = []
+            for n in 0..<20 {
+                let arn = configuration.activities[n % 2].arn.description
+                ids.append(try await h.admin.submitTask(activityArn: arn, input: #"{"n":\#(n)}"#))
+            }
+            for id in ids {
+                let state = try await h.admin.task(id, waitUpTo: .seconds(30))
+                #expect(state.status == "SUCCEEDED", "task \(id): \(state.status) \(state.error ?? "")")
+            }
+            #expect(await h.waitForNotification { $0 == "STATUS=0 running, 20 succeeded, 0 failed; 2 activities" })
+
+            supervisor.stop()
+            supervisor.stop()  // a repeat is only logged
+            await running.value
+            let lines = h.notifier.assignments
+            #expect(lines.contains("STOPPING=1"))
+            #expect(lines.contains { $0.hasPrefix("EXTEND_TIMEOUT_USEC=") })
+            #expect(lines.firstIndex(of: "READY=1")! < lines.firstIndex(of: "STOPPING=1")!)
+            #expect(supervisor.counters == {
+                var expected = SupervisorCounters([])
+                expected.succeeded = 20
+                expected.activities = 2
+                return expected
+            }())
+            #expect(h.log.messages.contains("Stop requested again; still draining (pending results are delivered first)"))
+            let stats = try await h.admin.stats()
+            for activity in configuration.activities {
+                #expect(stats.activities[activity.arn.description]?.openPolls == 0)
+            }
+        }
+    }
+
+    @Test func theShutdownGraceStopsHandlersThatOutliveIt() async throws {
+        try await withHarness { h in
+            let marker = h.directory.path + "/started"
+            let configuration = try await h.configuration([("slow", "touch \(marker); exec sleep 30", "")], grace: "300ms")
+            let supervisor = try h.supervisor(configuration)
+            let running = Task { await supervisor.run() }
+            #expect(await h.waitForNotification { $0 == "READY=1" })
+            let id = try await h.admin.submitTask(activityArn: configuration.activities[0].arn.description)
+            while !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(10)) }
+            let elapsed = await ContinuousClock().measure {
+                supervisor.stop()
+                await running.value
+            }
+            #expect(elapsed < .seconds(15))
+            let state = try await h.admin.task(id)
+            #expect(state.status == "FAILED")
+            #expect(state.error == "Worker.ShuttingDown")
+            #expect(supervisor.counters.failed == 1)
+        }
+    }
+
+    @Test func theWatchdogPingsWhilePollersProgressAndStopsWhenTheyStall() async throws {
+        try await withHarness { h in
+            let configuration = try await h.configuration([("watched", "cat", "")])
+            let healthy = try h.supervisor(configuration, watchdogTimeout: .milliseconds(200))
+            let running = Task { await healthy.run() }
+            #expect(await h.waitForNotification { $0 == "WATCHDOG=1" })
+            healthy.stop()
+            await running.value
+
+            // Polls take 1 s here: with a 1 ms limit every check finds the pollers stalled.
+            let notifier = RecordingNotifier()
+            var stalledHarness = h
+            stalledHarness.notifier = notifier
+            let stalled = try stalledHarness.supervisor(configuration, watchdogTimeout: .milliseconds(200), stallLimit: .milliseconds(1))
+            let stalledRun = Task { await stalled.run() }
+            #expect(await h.log.waitFor { $0 == "health check failed; withholding watchdog pings" })
+            try await Task.sleep(for: .milliseconds(300))  // three more checks, all failing
+            // Only the first check, before any progress could be measured, may have pinged.
+            #expect(notifier.assignments.filter { $0 == "WATCHDOG=1" }.count <= 1, "\(notifier.assignments)")
+            #expect(notifier.assignments.contains("READY=1"))
+            stalled.stop()
+            await stalledRun.value
+        }
+    }
+
+    /// Results a previous run left in the outbox are delivered, and tasks it left running are
+    /// failed with `Worker.Interrupted`, before the pollers need them.
+    @Test func resultsLeftByAPreviousRunAreDelivered() async throws {
+        try await withHarness { h in
+            let configuration = try await h.configuration([("leftover", "cat", "")])
+            let arn = configuration.activities[0].arn.description
+            let finished = try await h.admin.submitTask(activityArn: arn, input: #"{"done":true}"#)
+            let interrupted = try await h.admin.submitTask(activityArn: arn)
+            let outbox = try ResultOutbox(stateDirectory: h.stateDirectory)
+            for _ in 0..<2 {
+                let task = try #require(try await h.client.getActivityTask(activityArn: arn, workerName: "previous"))
+                try outbox.recordStarted(token: task.token, activityArn: arn)
+                if task.input.contains("done") {
+                    try outbox.store(.success(output: #"{"delivered":"later"}"#), token: task.token, activityArn: arn)
+                }
+            }
+            let supervisor = try h.supervisor(configuration)
+            let running = Task { await supervisor.run() }
+            #expect(try await h.admin.task(finished, waitUpTo: .seconds(20)).output == #"{"delivered":"later"}"#)
+            let failed = try await h.admin.task(interrupted, waitUpTo: .seconds(20))
+            #expect(failed.status == "FAILED")
+            #expect(failed.error == "Worker.Interrupted")
+            supervisor.stop()
+            await running.value
+            #expect(try outbox.recover().pending.isEmpty)
+        }
+    }
+}
+
+/// The watchdog's health decision, without time or I/O.
+@Suite(.timeLimit(.minutes(1)))
+struct StallDetectorTests {
+    let start = ContinuousClock.now
+
+    func counters(polls: Int, errors: Int = 0, running: Int = 0) -> ActivityPool.Counters {
+        var counters = ActivityPool.Counters()
+        counters.pollsCompleted = polls
+        counters.pollErrors = errors
+        counters.running = running
+        return counters
+    }
+
+    @Test func aPoolWithoutProgressForLongerThanTheLimitIsStalled() {
+        var detector = StallDetector<ContinuousClock.Instant>(pools: 2, limit: .seconds(100))
+        func check(_ a: ActivityPool.Counters, _ b: ActivityPool.Counters, at seconds: Int, draining: Bool = false) -> WatchdogHealth {
+            detector.check([a, b], capacities: [1, 2], draining: draining, now: start + .seconds(seconds), names: ["a", "b"])
+        }
+        #expect(check(counters(polls: 0), counters(polls: 0), at: 0) == .healthy)
+        #expect(check(counters(polls: 1), counters(polls: 0), at: 60) == .healthy)
+        #expect(check(counters(polls: 2), counters(polls: 0), at: 100) == .healthy)  // exactly the limit
+        #expect(check(counters(polls: 3), counters(polls: 0), at: 101) == .unhealthy("no poll returned for over 100.0 seconds in: b"))
+        #expect(check(counters(polls: 3), counters(polls: 0, errors: 1), at: 102) == .healthy)  // an error is progress too
+        // b's every slot is busy: no poll is expected, and the clock starts again when one frees
+        #expect(check(counters(polls: 4), counters(polls: 0, errors: 1, running: 2), at: 200) == .healthy)
+        #expect(check(counters(polls: 5), counters(polls: 0, errors: 1), at: 290) == .healthy)
+        #expect(check(counters(polls: 6), counters(polls: 0, errors: 1), at: 301) == .unhealthy("no poll returned for over 100.0 seconds in: b"))
+        #expect(check(counters(polls: 6), counters(polls: 0, errors: 1), at: 500, draining: true) == .healthy)
+    }
+
+    @Test func theStatusLineSumsEveryPool() {
+        var a = ActivityPool.Counters(), b = ActivityPool.Counters()
+        a.running = 2; a.succeeded = 1000; a.failed = 1
+        b.running = 1; b.succeeded = 204; b.failed = 2; b.gone = 5
+        #expect(SupervisorCounters([a, b]).statusLine == "3 running, 1204 succeeded, 3 failed; 2 activities")
+        #expect(SupervisorCounters([a]).statusLine == "2 running, 1000 succeeded, 1 failed; 1 activity")
+    }
+}
