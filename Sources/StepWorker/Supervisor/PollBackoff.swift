@@ -3,14 +3,15 @@ import StepFunctions
 /// How long a poller waits after a failed `GetActivityTask`, by the kind of failure. Throttling,
 /// 5xx, network errors and `ActivityWorkerLimitExceeded` back off from a fraction of a second;
 /// an activity that does not exist or credentials that are refused will not mend in a second,
-/// so they are retried slowly rather than spun on. A successful poll resets the count.
+/// so they are retried slowly (at most a minute apart, which the watchdog's stall limit of 100 s
+/// still sees as progress) rather than spun on. A successful poll resets the count.
 public struct PollBackoff: Sendable, Equatable {
     public var retryable: RetryPolicy
     public var slow: RetryPolicy
 
     public init(
         retryable: RetryPolicy = RetryPolicy(maxAttempts: nil, baseDelay: .milliseconds(200), maxDelay: .seconds(30)),
-        slow: RetryPolicy = RetryPolicy(maxAttempts: nil, baseDelay: .seconds(15), maxDelay: .seconds(300))
+        slow: RetryPolicy = RetryPolicy(maxAttempts: nil, baseDelay: .seconds(10), maxDelay: .seconds(60))
     ) {
         self.retryable = retryable
         self.slow = slow

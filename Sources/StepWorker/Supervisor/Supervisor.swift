@@ -10,7 +10,8 @@ import Systemd
 /// `READY=1`, then keeps `STATUS=` current until `stop()`. On `stop()`: `STOPPING=1`, every pool
 /// drains (open polls are never aborted), running handlers get `worker.shutdownGrace` and are
 /// then stopped (their tasks fail with `Worker.ShuttingDown`), and `EXTEND_TIMEOUT_USEC` keeps
-/// systemd waiting meanwhile. `run()` returns when every pool and every delivery has finished.
+/// systemd waiting meanwhile. `run()` returns when every pool and every delivery has finished,
+/// or `deliveryAllowance` after the grace, leaving undelivered results in the outbox.
 public final class Supervisor<C: Clock<Duration>>: Sendable {
     public let configuration: Configuration
     public let pools: [ActivityPool]
@@ -23,6 +24,8 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     /// How often `STATUS=` is refreshed (when it changed) and how far apart timeout extensions are.
     let statusInterval: Duration
     let extendInterval: Duration
+    /// How long after the shutdown grace deliveries may still try (longer than a poll's 70 s).
+    let deliveryAllowance: Duration
 
     private let stopRequests: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
@@ -36,7 +39,8 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         configuration: Configuration, service: any ActivityService, runner: any ProcessRunner,
         notifier: any ServiceNotifier, clock: C, watchdogTimeout: Duration?, daemonEnvironment: [String: String],
         stallLimit: Duration = StallDetector<C.Instant>.defaultLimit, statusInterval: Duration = .seconds(1),
-        extendInterval: Duration = .seconds(10), pollBackoff: PollBackoff = PollBackoff(), logger: Logger
+        extendInterval: Duration = .seconds(10), deliveryAllowance: Duration = .seconds(90),
+        pollBackoff: PollBackoff = PollBackoff(), logger: Logger
     ) throws {
         self.configuration = configuration
         self.notifier = notifier
@@ -45,6 +49,7 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         self.logger = logger
         self.statusInterval = statusInterval
         self.extendInterval = extendInterval
+        self.deliveryAllowance = deliveryAllowance
         let outbox = try ResultOutbox(stateDirectory: configuration.worker.stateDirectory)
         let delivery = ResultDelivery(service: service, outbox: outbox, clock: clock, logger: logger)
         let taskRun = TaskRun(
@@ -85,7 +90,9 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     /// Runs until `stop()` and the drain that follows are complete.
     public func run() async {
         let recovered = recoverOutbox()
-        await withTaskGroup(of: Void.self) { background in
+        let initialStatus = counters.statusLine
+        // The pools and deliveries, as a task the shutdown can cancel once its deadline passed.
+        let work = Task {
             await withDiscardingTaskGroup { work in
                 for pending in recovered {
                     work.addTask { _ = try? await self.delivery.deliver(pending.result, token: pending.token) }
@@ -93,12 +100,18 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
                 for pool in pools {
                     work.addTask { await pool.run() }
                 }
-                let status = counters.statusLine
-                notifier.ready(status: status)
+                notifier.ready(status: initialStatus)
                 logger.info("Started", metadata: ["activities": "\(pools.count)", "recovered": "\(recovered.count)"])
-                background.addTask { await self.reportStatus(after: status) }
-                background.addTask { await self.watchdog().run() }
-                background.addTask { await self.shutDownWhenAsked() }
+            }
+        }
+        await withTaskGroup(of: Void.self) { background in
+            background.addTask { await self.reportStatus(after: initialStatus) }
+            background.addTask { await self.watchdog().run() }
+            background.addTask { await self.shutDownWhenAsked(work: work) }
+            await withTaskCancellationHandler {
+                await work.value
+            } onCancel: {
+                work.cancel()
             }
             background.cancelAll()
         }
@@ -153,8 +166,11 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     }
 
     /// Waits for `stop()`, then drains: no new polls, handlers get the shutdown grace, systemd
-    /// is asked to wait. Ends when cancelled (once every pool has finished).
-    private func shutDownWhenAsked() async {
+    /// is asked to wait. Results the service has not taken by `deliveryAllowance` after the
+    /// grace (the service is down) stay in the outbox for the next start: `work` is cancelled
+    /// then, so the daemon exits rather than waiting for systemd to kill it. The allowance is
+    /// longer than a poll, so no open poll is ever cut. Ends when cancelled.
+    private func shutDownWhenAsked(work: Task<Void, Never>) async {
         for await _ in stopRequests { break }
         guard !Task.isCancelled else { return }
         let grace = configuration.worker.shutdownGrace
@@ -169,6 +185,13 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
                     self.logger.notice("Shutdown grace is over; stopping running handlers", metadata: ["running": "\(running)"])
                 }
                 for pool in self.pools { pool.handlers.stopAll() }
+            }
+            group.addTask {
+                guard (try? await self.clock.sleep(for: grace + self.deliveryAllowance)) != nil else { return }
+                self.logger.warning("Results not yet delivered stay in the outbox for the next start", metadata: [
+                    "running": "\(self.counters.running)",
+                ])
+                work.cancel()
             }
             group.addTask {
                 repeat {

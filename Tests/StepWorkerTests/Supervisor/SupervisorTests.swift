@@ -35,12 +35,14 @@ struct SupervisorTests {
 
         func supervisor(
             _ configuration: Configuration, watchdogTimeout: Duration? = nil,
-            stallLimit: Duration = StallDetector<ContinuousClock.Instant>.defaultLimit
+            stallLimit: Duration = StallDetector<ContinuousClock.Instant>.defaultLimit,
+            deliveryAllowance: Duration = .seconds(90)
         ) throws -> Supervisor<ContinuousClock> {
             try Supervisor(
                 configuration: configuration, service: client, runner: SubprocessRunner(), notifier: notifier,
                 clock: ContinuousClock(), watchdogTimeout: watchdogTimeout, daemonEnvironment: ["PATH": "/usr/bin:/bin"],
-                stallLimit: stallLimit, statusInterval: .milliseconds(50), logger: log.logger())
+                stallLimit: stallLimit, statusInterval: .milliseconds(50), deliveryAllowance: deliveryAllowance,
+                logger: log.logger())
         }
 
         /// Waits until the notifier has sent a line `predicate` accepts.
@@ -134,6 +136,29 @@ struct SupervisorTests {
             #expect(state.status == "FAILED")
             #expect(state.error == "Worker.ShuttingDown")
             #expect(supervisor.counters.failed == 1)
+        }
+    }
+
+    /// With the service refusing every result, a stop still ends: after the grace and the
+    /// delivery allowance the daemon exits and the result waits in the outbox for the next start.
+    @Test func aStopEndsEvenWhenTheServiceNeverTakesTheResult() async throws {
+        try await withHarness { h in
+            let marker = h.directory.path + "/done"
+            let configuration = try await h.configuration([("stuck", "touch \(marker); echo 1", "")], grace: "200ms")
+            let supervisor = try h.supervisor(configuration, deliveryAllowance: .milliseconds(500))
+            let running = Task { await supervisor.run() }
+            #expect(await h.waitForNotification { $0 == "READY=1" })
+            try await h.admin.injectFault(FaultRule(fault: .serverError, count: 100_000, operation: "SendTaskSuccess"))
+            let id = try await h.admin.submitTask(activityArn: configuration.activities[0].arn.description)
+            while !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(10)) }
+            let elapsed = await ContinuousClock().measure {
+                supervisor.stop()
+                await running.value
+            }
+            #expect(elapsed < .seconds(5))
+            #expect(try await h.admin.task(id).status == "STARTED")
+            let pending = try ResultOutbox(stateDirectory: h.stateDirectory).recover().pending
+            #expect(pending.map(\.result) == [.success(output: "1")])
         }
     }
 
