@@ -5,7 +5,6 @@ import StepFunctions
 import StepWorker
 import Systemd
 
-
 /// `stepworker run [--config FILE]`: the daemon. Exit 0 after a clean stop (SIGTERM or SIGINT),
 /// 78 for a bad configuration, 1 for any other fatal error (no region, no credentials, …).
 struct RunCommand: AsyncParsableCommand {
