@@ -1,17 +1,18 @@
 import Foundation
 
-/// A child process whose first stdout line is read, stopped with SIGTERM.
+/// A child process of the demo: stdout read line by line, stopped with SIGTERM.
 final class ChildProcess: Sendable {
     private let process: Process
     private let stdout: FileHandle
 
-    init(executable: URL, arguments: [String]) throws {
+    init(executable: URL, arguments: [String], environment: [String: String]? = nil, stderrToParent: Bool = false) throws {
         let process = Process()
         let pipe = Pipe()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        process.standardError = stderrToParent ? FileHandle.standardError : FileHandle.nullDevice
         try process.run()
         self.process = process
         self.stdout = pipe.fileHandleForReading
@@ -29,9 +30,11 @@ final class ChildProcess: Sendable {
         }
     }
 
-    func terminate() {
-        guard process.isRunning else { return }
-        process.terminate()
+    /// Sends SIGTERM (once) and waits; returns the exit status.
+    @discardableResult
+    func terminate() -> Int32 {
+        if process.isRunning { process.terminate() }
         process.waitUntilExit()
+        return process.terminationStatus
     }
 }

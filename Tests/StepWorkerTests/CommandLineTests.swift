@@ -90,6 +90,13 @@ struct CommandLineTests {
         #expect(run.status == .exited(0))
     }
 
+    /// The configuration `make demo` runs stays valid.
+    @Test func checkAcceptsTheDemoConfiguration() async {
+        let run = await stepworker(["check", "--config", RepositoryPaths.root + "/etc/stepworker/demo.toml"], environment: ["STATE_DIRECTORY": directory.path])
+        #expect(run.status == .exited(0))
+        #expect(run.stdout.contains("activity:demo-resize"))
+    }
+
     @Test func invokeReadsStdin() async {
         let run = await stepworker(["invoke", "echo", "--config", example, "--input", "-"], input: #"{"x": 1}"#)
         #expect(run.status == .exited(0))
