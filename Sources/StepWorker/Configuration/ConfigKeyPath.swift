@@ -55,23 +55,7 @@ public struct ConfigKeyPath: Hashable, Sendable, CustomStringConvertible, Compar
             default: false
             }
         }
-        if bare { return key }
-        var quoted = "\""
-        for scalar in key.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\t": quoted += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    quoted += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-                } else {
-                    quoted.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return quoted + "\""
+        return bare ? key : JSONText.encode(key)
     }
 }
 
