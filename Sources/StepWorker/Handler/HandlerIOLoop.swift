@@ -163,8 +163,8 @@ struct HandlerIOLoop: ~Copyable {
         }
     }
 
-    /// Reads what is there, at most a few buffers at a time so the other pipes get their turn.
-    /// Returns the chunks' text lines for stderr; closes the pipe at EOF.
+    /// Reads what is there, at most a few buffers at a time so the other pipes get their turn;
+    /// closes the pipe at EOF.
     private mutating func readStdout() {
         guard let fd = stdoutFD else { return }
         for _ in 0..<16 {
