@@ -10,10 +10,8 @@ import Testing
 struct ClientAgainstLocalEndpointTests {
     static let credentials = AWSCredentials(accessKeyID: "AKIDINTEGRATION", secretAccessKey: "integration-secret")
 
-    /// A local endpoint with one activity, a client with fast retries, and the admin client.
+    /// A local session with one activity, a client with no retry delay, and a clock that records them.
     struct Harness {
-        var server: LocalEndpointServer
-        var http: HTTPClient
         var client: StepFunctionsClient
         var admin: LocalAdminClient
         var arn: String
@@ -24,27 +22,16 @@ struct ClientAgainstLocalEndpointTests {
         clientCredentials: AWSCredentials = credentials, pollDuration: Duration = .seconds(1),
         _ body: (Harness) async throws -> Void
     ) async throws {
-        let server = try await LocalEndpointServer.start(.init(credentials: Self.credentials, pollDuration: pollDuration))
-        let http = StepFunctionsClient.makeHTTPClient(connectTimeout: .seconds(2))
-        var configuration = StepFunctionsClient.Configuration(
-            endpoint: try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: server.baseURL), environment: [:]))
-        configuration.requestTimeout = .seconds(10)
-        configuration.pollTimeout = .seconds(10)
         let clock = RecordingClock()
-        let client = StepFunctionsClient(
-            configuration: configuration, credentials: StaticCredentialProvider(clientCredentials), httpClient: http,
-            clock: clock, jitter: FixedJitter([0]))
-        let admin = LocalAdminClient(baseURL: server.baseURL, httpClient: http)
-        do {
-            let arn = try await admin.createActivity(name: "integration")
-            try await body(Harness(server: server, http: http, client: client, admin: admin, arn: arn, clock: clock))
-        } catch {
-            try? await http.shutdown()
-            await server.shutdown()
-            throw error
+        try await LocalSession.with(
+            .init(credentials: Self.credentials, pollDuration: pollDuration), clientCredentials: clientCredentials,
+            connectTimeout: .seconds(2),
+            configureClient: { $0.requestTimeout = .seconds(10); $0.pollTimeout = .seconds(10) },
+            clock: clock, jitter: FixedJitter([0])
+        ) { session in
+            let arn = try await session.admin.createActivity(name: "integration")
+            try await body(Harness(client: session.client, admin: session.admin, arn: arn, clock: clock))
         }
-        try await http.shutdown()
-        await server.shutdown()
     }
 
     @Test func aTaskIsReceivedHeartbeatenAndCompleted() async throws {

@@ -14,11 +14,6 @@ public struct TaskRun: Sendable {
         case refused(TaskResult)
     }
 
-    /// What a stop request (shutdown grace ran out) means for the result.
-    public enum StopReason: Sendable {
-        case shuttingDown
-    }
-
     let service: any ActivityService
     let runner: any ProcessRunner
     let outbox: ResultOutbox
@@ -149,9 +144,6 @@ public final class HandlerStopSwitch: Sendable {
     public init() {}
 
     public var isStopping: Bool { state.withLock { $0.stopping } }
-
-    /// The number of handlers attached now.
-    public var running: Int { state.withLock { $0.handlers.count } }
 
     /// Tracks `handler` until `detach`; stops it at once if stopping already began.
     func attach(_ handler: any RunningHandler) -> UInt64 {

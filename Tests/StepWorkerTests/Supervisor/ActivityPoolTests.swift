@@ -46,24 +46,14 @@ struct ActivityPoolTests {
     }
 
     func withHarness(pollDuration: Duration = .seconds(1), _ body: (Harness) async throws -> Void) async throws {
-        let server = try await LocalEndpointServer.start(.init(credentials: Self.credentials, pollDuration: pollDuration))
-        let http = StepFunctionsClient.makeHTTPClient()
-        var configuration = StepFunctionsClient.Configuration(
-            endpoint: try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: server.baseURL), environment: [:]))
-        configuration.retryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20))
-        let client = StepFunctionsClient(configuration: configuration, credentials: StaticCredentialProvider(Self.credentials), httpClient: http)
-        let harness = Harness(
-            server: server, admin: LocalAdminClient(baseURL: server.baseURL, httpClient: http), client: client,
-            directory: TemporaryDirectory(), log: RecordingLogHandlerStore())
-        do {
-            try await body(harness)
-        } catch {
-            try? await http.shutdown()
-            await server.shutdown()
-            throw error
+        try await LocalSession.with(
+            .init(credentials: Self.credentials, pollDuration: pollDuration),
+            configureClient: { $0.retryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20)) }
+        ) { session in
+            try await body(Harness(
+                server: session.server, admin: session.admin, client: session.client,
+                directory: TemporaryDirectory(), log: RecordingLogHandlerStore()))
         }
-        try await http.shutdown()
-        await server.shutdown()
     }
 
     /// Each handler notes how many handlers of its activity run at that moment.

@@ -61,18 +61,9 @@ struct DaemonProcessTests {
     }
 
     func withHarness(_ body: (Harness) async throws -> Void) async throws {
-        let server = try await LocalEndpointServer.start(.init(credentials: Self.credentials, pollDuration: .seconds(1)))
-        let http = StepFunctionsClient.makeHTTPClient()
-        let harness = Harness(server: server, admin: LocalAdminClient(baseURL: server.baseURL, httpClient: http))
-        do {
-            try await body(harness)
-        } catch {
-            try? await http.shutdown()
-            await server.shutdown()
-            throw error
+        try await LocalSession.with(.init(credentials: Self.credentials, pollDuration: .seconds(1))) { session in
+            try await body(Harness(server: session.server, admin: session.admin))
         }
-        try await http.shutdown()
-        await server.shutdown()
     }
 
     /// Waits for `process` to exit (without blocking a cooperative thread); nil on timeout.

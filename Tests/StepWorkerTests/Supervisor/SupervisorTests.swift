@@ -58,21 +58,9 @@ struct SupervisorTests {
     }
 
     func withHarness(_ body: (Harness) async throws -> Void) async throws {
-        let server = try await LocalEndpointServer.start(.init(credentials: Self.credentials, pollDuration: .seconds(1)))
-        let http = StepFunctionsClient.makeHTTPClient()
-        let configuration = StepFunctionsClient.Configuration(
-            endpoint: try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: server.baseURL), environment: [:]))
-        let client = StepFunctionsClient(configuration: configuration, credentials: StaticCredentialProvider(Self.credentials), httpClient: http)
-        let harness = Harness(server: server, admin: LocalAdminClient(baseURL: server.baseURL, httpClient: http), client: client)
-        do {
-            try await body(harness)
-        } catch {
-            try? await http.shutdown()
-            await server.shutdown()
-            throw error
+        try await LocalSession.with(.init(credentials: Self.credentials, pollDuration: .seconds(1))) { session in
+            try await body(Harness(server: session.server, admin: session.admin, client: session.client))
         }
-        try await http.shutdown()
-        await server.shutdown()
     }
 
     @Test func readyThenStatusThenEveryTaskSucceedsAndStopDrains() async throws {

@@ -50,25 +50,16 @@ struct TaskRunTests {
     }
 
     func withHarness(_ body: (Harness) async throws -> Void) async throws {
-        let server = try await LocalEndpointServer.start(.init(credentials: Self.credentials, pollDuration: .seconds(2)))
-        let http = StepFunctionsClient.makeHTTPClient()
-        var configuration = StepFunctionsClient.Configuration(
-            endpoint: try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: server.baseURL), environment: [:]))
-        configuration.retryPolicy = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20))
-        let client = StepFunctionsClient(configuration: configuration, credentials: StaticCredentialProvider(Self.credentials), httpClient: http)
-        let admin = LocalAdminClient(baseURL: server.baseURL, httpClient: http)
-        let directory = TemporaryDirectory()
-        do {
-            let arn = try await admin.createActivity(name: "task-run")
+        try await LocalSession.with(
+            .init(credentials: Self.credentials, pollDuration: .seconds(2)),
+            configureClient: { $0.retryPolicy = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20)) }
+        ) { session in
+            let directory = TemporaryDirectory()
+            let arn = try await session.admin.createActivity(name: "task-run")
             let outbox = try ResultOutbox(stateDirectory: directory.path + "/state")
-            try await body(Harness(admin: admin, client: client, arn: arn, directory: directory, outbox: outbox, log: RecordingLogHandlerStore()))
-        } catch {
-            try? await http.shutdown()
-            await server.shutdown()
-            throw error
+            try await body(Harness(
+                admin: session.admin, client: session.client, arn: arn, directory: directory, outbox: outbox, log: RecordingLogHandlerStore()))
         }
-        try await http.shutdown()
-        await server.shutdown()
     }
 
     @Test func aSuccessIsDeliveredAndLeavesNothingInTheOutbox() async throws {
