@@ -5,11 +5,17 @@ import Logging
 public enum LoggingSetup {
     /// Bootstraps swift-log with `JournalLogHandler` when stderr is journald's stream, else
     /// `TextLogHandler` on stderr (see `LogDestination`). swift-log allows one bootstrap per process.
-    public static func bootstrap(level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) {
+    /// Returns the switch every handler takes its level from (a reload sets it).
+    @discardableResult
+    public static func bootstrap(level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) -> LogLevelSwitch {
         let destination = LogDestination.current()
+        let levelSwitch = LogLevelSwitch(level)
         LoggingSystem.bootstrap({ label, provider in
-            makeHandler(label: label, level: level, destination: destination, metadataProvider: provider)
+            SwitchedLevelLogHandler(
+                base: makeHandler(label: label, level: level, destination: destination, metadataProvider: provider),
+                levelSwitch: levelSwitch)
         }, metadataProvider: metadataProvider)
+        return levelSwitch
     }
 
     /// The handler `bootstrap` installs for `destination`: for tests, and for tools that want a

@@ -1,8 +1,10 @@
 import ArgumentParser
 import StepWorker
 
-/// `stepworker check [--config FILE]`: validates the configuration and prints it with every
-/// default filled in; exit 78 (EX_CONFIG) with every problem on stderr.
+/// `stepworker check [--config FILE] [--quiet]`: validates the configuration and prints it with
+/// every default filled in (nothing with `--quiet`); exit 78 (EX_CONFIG) with every problem on
+/// stderr. The unit runs it before every start and reload, so a broken file fails
+/// `systemctl start`/`reload` with the problems in the journal.
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
@@ -10,9 +12,12 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
 
+    @Flag(name: .long, help: "Print nothing when the configuration is valid.")
+    var quiet = false
+
     func run() async throws {
         let configuration = try options.load()
-        StandardStreams.writeOut(configuration.renderedTOML())
+        if !quiet { StandardStreams.writeOut(configuration.renderedTOML()) }
     }
 }
 

@@ -7,28 +7,33 @@ import Systemd
 
 /// `stepworker run [--config FILE]`: the daemon. Exit 0 after a clean stop (SIGTERM or SIGINT),
 /// 78 for a bad configuration, 1 for any other fatal error (no region, no credentials, …).
+/// SIGHUP reloads the configuration file.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the worker daemon until SIGTERM or SIGINT.")
+        abstract: "Run the worker daemon until SIGTERM or SIGINT; SIGHUP reloads the configuration.")
 
     @OptionGroup var options: ConfigurationOptions
 
     func run() async throws {
         let configuration = try options.load()
-        LoggingSetup.bootstrap(level: configuration.worker.logLevel)
+        let logLevel = LoggingSetup.bootstrap(level: configuration.worker.logLevel)
         let logger = Logger(label: "stepworker")
         let environment = ProcessEnvironment.current()
         // Every open long poll and every result or heartbeat sent meanwhile needs a connection.
-        let connections = configuration.activities.reduce(8) { $0 + $1.pollers + $1.concurrency }
+        // Connections open only when needed, so the limit leaves room for reloads that add work.
+        let connections = max(2 * Supervisor<ContinuousClock>.connectionsNeeded(for: configuration.activities), 256)
         let http = StepFunctionsClient.makeHTTPClient(maxConnectionsPerHost: connections)
-        let stopTarget = StopTarget()
-        let signals = SignalSources(logger: logger) { stopTarget.stop() }
+        let stopTarget = SignalTarget(), reloadTarget = SignalTarget()
+        let signals = SignalSources(logger: logger, stop: { stopTarget.request() }, reload: { reloadTarget.request() })
         defer { signals.cancel() }
         let failed: Bool
         do {
-            let supervisor = try await Self.makeSupervisor(configuration, environment: environment, http: http, logger: logger)
+            let supervisor = try await Self.makeSupervisor(
+                configuration, environment: environment, http: http, connectionLimit: connections, logLevel: logLevel,
+                logger: logger)
             stopTarget.attach { supervisor.stop() }
+            reloadTarget.attach { supervisor.reload() }
             await supervisor.run()
             failed = false
         } catch {
@@ -40,7 +45,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private static func makeSupervisor(
-        _ configuration: Configuration, environment: [String: String], http: HTTPClient, logger: Logger
+        _ configuration: Configuration, environment: [String: String], http: HTTPClient, connectionLimit: Int,
+        logLevel: LogLevelSwitch, logger: Logger
     ) async throws -> Supervisor<ContinuousClock> {
         let aws = configuration.aws
         let region = try await RegionResolver.resolve(
@@ -57,6 +63,6 @@ struct RunCommand: AsyncParsableCommand {
         return try Supervisor(
             configuration: configuration, service: client, runner: SubprocessRunner(), notifier: SystemdNotifier(logger: logger),
             clock: ContinuousClock(), watchdogTimeout: Watchdog<ContinuousClock>.timeoutFromEnvironment(),
-            daemonEnvironment: environment, logger: logger)
+            daemonEnvironment: environment, connectionLimit: connectionLimit, logLevel: logLevel, logger: logger)
     }
 }

@@ -37,6 +37,17 @@ struct CommandLineTests {
         #expect(reread == (try ConfigurationLoader(host: TestHostFacts()).load(path: example)))
     }
 
+    /// What the unit runs before every start and reload: silent when valid, problems when not.
+    @Test func checkQuietPrintsNothingUnlessThereAreProblems() async {
+        let valid = await stepworker(["check", "--quiet", "--config", example])
+        #expect(valid.status == .exited(0))
+        #expect(valid.stdout.isEmpty && valid.stderr.isEmpty)
+        let file = directory.write("bad.toml", "[worker]\nlog_level = \"loud\"\n")
+        let invalid = await stepworker(["check", "--quiet", "--config", file])
+        #expect(invalid.status == .exited(78))
+        #expect(invalid.stderr.contains { $0.hasPrefix("\(file):2: worker.log_level:") }, "\(invalid.stderr)")
+    }
+
     @Test func checkReadsSTEPWORKER_CONFIG() async {
         let run = await stepworker(["check"], environment: ["STEPWORKER_CONFIG": example])
         #expect(run.status == .exited(0))

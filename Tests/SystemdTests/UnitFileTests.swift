@@ -21,9 +21,12 @@ import Testing
         func value(_ key: String) -> String? { settings.last { $0.key == key }?.value }
         #expect(value("Type") == "notify")
         #expect(value("NotifyAccess") == "main")
-        #expect(value("ExecStartPre") == "/usr/bin/stepworker check")
+        #expect(value("ExecStartPre") == "/usr/bin/stepworker check --quiet")
         #expect(value("ExecStart") == "/usr/bin/stepworker run")
-        #expect(value("ExecReload") == "/bin/kill -HUP $MAINPID")
+        // check first, so `systemctl reload` fails visibly on a broken file; then the signal
+        #expect(settings.filter { $0.key == "ExecReload" }.map(\.value) == [
+            "/usr/bin/stepworker check --quiet", "/bin/kill -HUP $MAINPID",
+        ])
         #expect(value("WatchdogSec") == "30s")
         #expect(value("Restart") == "on-failure")
         #expect(value("RestartPreventExitStatus") == "78")

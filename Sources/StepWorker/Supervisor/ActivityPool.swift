@@ -9,8 +9,11 @@ import Synchronization
 /// `drain()` stops new polls without aborting open ones (a task handed to an aborted poll would
 /// be lost until it times out); a task that arrives during drain is failed at once with
 /// `Worker.ShuttingDown`. `run()` returns when every poller and every task has finished.
+///
+/// `update(to:)` (a reload) applies new settings of the same activity: tasks received from then
+/// on run with them, capacity and pollers change at once, and running handlers are untouched. A
+/// shrunk pool gets there as slots are released; surplus pollers end after their open poll.
 public final class ActivityPool: Sendable {
-    public let activity: ActivityConfiguration
     let service: any ActivityService
     let taskRun: TaskRun
     let delivery: ResultDelivery
@@ -19,13 +22,33 @@ public final class ActivityPool: Sendable {
     let backoff: PollBackoff
     let clock: any Clock<Duration>
     let jitter: any JitterSource
-    let logger: Logger
+    private let baseLogger: Logger
 
     let slots: SlotPool
     let drainSignal = DrainSignal()
     /// Stops the handlers still running when the shutdown grace has run out.
     public let handlers = HandlerStopSwitch()
     private let counterState = Mutex(Counters())
+    private let settings: Mutex<Settings>
+    /// Poller indices to start; finished by `drain()`.
+    private let pollerStarts: AsyncStream<Int>
+    private let pollerStartsContinuation: AsyncStream<Int>.Continuation
+
+    /// What a reload may change, and which pollers run.
+    private struct Settings {
+        var activity: ActivityConfiguration
+        /// Pollers with an index at or above `activity.pollers` end before their next poll.
+        var liveIndices: Set<Int> = []
+        var draining = false
+
+        /// Indices below `activity.pollers` that have no poller; marks them live.
+        mutating func missingPollers() -> [Int] {
+            guard !draining else { return [] }
+            let missing = (0..<activity.pollers).filter { !liveIndices.contains($0) }
+            liveIndices.formUnion(missing)
+            return missing
+        }
+    }
 
     /// What the pool has done so far, for `STATUS=` and health checks.
     public struct Counters: Sendable, Equatable {
@@ -38,6 +61,15 @@ public final class ActivityPool: Sendable {
         public var pollErrors = 0
 
         public init() {}
+
+        /// Adds `other`'s totals (not `running`: a pool's running count ends at zero).
+        mutating func add(_ other: Counters) {
+            succeeded += other.succeeded
+            failed += other.failed
+            gone += other.gone
+            pollsCompleted += other.pollsCompleted
+            pollErrors += other.pollErrors
+        }
     }
 
     public init(
@@ -45,7 +77,6 @@ public final class ActivityPool: Sendable {
         outbox: ResultOutbox, workerName: String, backoff: PollBackoff = PollBackoff(),
         clock: any Clock<Duration> = ContinuousClock(), jitter: any JitterSource = SystemJitter(), logger: Logger
     ) {
-        self.activity = activity
         self.service = service
         self.taskRun = taskRun
         self.delivery = delivery
@@ -54,18 +85,58 @@ public final class ActivityPool: Sendable {
         self.backoff = backoff
         self.clock = clock
         self.jitter = jitter
-        var logger = logger
-        logger[metadataKey: "STEPWORKER_ACTIVITY"] = "\(activity.name)"
-        self.logger = logger
+        self.baseLogger = logger
         self.slots = SlotPool(capacity: activity.concurrency)
+        self.settings = Mutex(Settings(activity: activity))
+        (pollerStarts, pollerStartsContinuation) = AsyncStream.makeStream(of: Int.self)
+        startMissingPollers()
     }
+
+    /// The settings new tasks run with (a reload may change them).
+    public var activity: ActivityConfiguration { settings.withLock { $0.activity } }
 
     public var counters: Counters { counterState.withLock { $0 } }
 
+    /// Pollers running now (surplus ones from a shrink count until their open poll returned).
+    public var pollerCount: Int { settings.withLock { $0.liveIndices.count } }
+
+    var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "STEPWORKER_ACTIVITY"] = "\(activity.name)"
+        return logger
+    }
+
     /// Stops polling: pollers finish the poll they have open, then end.
     public func drain() {
+        settings.withLock { $0.draining = true }
+        pollerStartsContinuation.finish()
         drainSignal.drain()
         slots.close()
+    }
+
+    /// Applies a reload's settings for this activity (same ARN): capacity, pollers, and how
+    /// tasks received from now on run. Running handlers keep the settings they started with.
+    public func update(to activity: ActivityConfiguration) {
+        precondition(activity.arn == self.activity.arn, "a pool's activity ARN never changes")
+        settings.withLock { $0.activity = activity }
+        slots.resize(to: activity.concurrency)
+        startMissingPollers()
+    }
+
+    private func startMissingPollers() {
+        // Under the lock, so a concurrent drain() cannot finish the stream between the two steps.
+        settings.withLock { settings in
+            for index in settings.missingPollers() { pollerStartsContinuation.yield(index) }
+        }
+    }
+
+    /// True (and the poller is gone from the books) when a reload left fewer pollers than `index`.
+    private func retireIfSurplus(_ index: Int) -> Bool {
+        settings.withLock { settings in
+            guard index >= settings.activity.pollers else { return false }
+            settings.liveIndices.remove(index)
+            return true
+        }
     }
 
     /// Polls and runs tasks until drained and every task has finished.
@@ -74,7 +145,7 @@ public final class ActivityPool: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await withDiscardingTaskGroup { pollers in
-                    for index in 0..<self.activity.pollers {
+                    for await index in self.pollerStarts {
                         pollers.addTask { await self.poll(index, inbox: inbox) }
                     }
                 }
@@ -88,12 +159,17 @@ public final class ActivityPool: Sendable {
 
     private func poll(_ index: Int, inbox: AsyncStream<ActivityTask>.Continuation) async {
         var failures = 0
-        while !drainSignal.isDraining {
+        while !drainSignal.isDraining, !retireIfSurplus(index) {
             do {
                 try await slots.acquire()
             } catch {
                 return  // closed: draining
             }
+            if retireIfSurplus(index) {
+                slots.release()
+                return
+            }
+            let logger = self.logger
             let task: ActivityTask?
             do {
                 task = try await service.getActivityTask(activityArn: activity.arn.description, workerName: workerName)
@@ -131,7 +207,7 @@ public final class ActivityPool: Sendable {
             counterState.withLock { $0.running -= 1 }
             slots.release()
         }
-        guard let outcome = try? await taskRun.run(task, activity: activity, stop: handlers) else {
+        guard let outcome = try? await taskRun.run(task, activity: self.activity, stop: handlers) else {
             return  // cancelled: the result, if any, waits in the outbox for the next start
         }
         counterState.withLock { counters in

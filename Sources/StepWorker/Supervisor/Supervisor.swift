@@ -12,9 +12,13 @@ import Systemd
 /// then stopped (their tasks fail with `Worker.ShuttingDown`), and `EXTEND_TIMEOUT_USEC` keeps
 /// systemd waiting meanwhile. `run()` returns when every pool and every delivery has finished,
 /// or `deliveryAllowance` after the grace, leaving undelivered results in the outbox.
+///
+/// On `reload()` (SIGHUP): `RELOADING=1`, the configuration is read again and, when valid and
+/// free of changes that need a restart (see `ReloadPlan`), new activities start, removed ones
+/// drain and changed ones are updated in place; running handlers are never interrupted. A
+/// configuration that is refused leaves the running one as it was, and the log says why.
+/// Either way `READY=1` follows.
 public final class Supervisor<C: Clock<Duration>>: Sendable {
-    public let configuration: Configuration
-    public let pools: [ActivityPool]
     let outbox: ResultOutbox
     let delivery: ResultDelivery
     let notifier: any ServiceNotifier
@@ -26,23 +30,50 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     let extendInterval: Duration
     /// How long after the shutdown grace deliveries may still try (longer than a poll's 70 s).
     let deliveryAllowance: Duration
+    /// Reads the configuration again for a reload.
+    let loadConfiguration: @Sendable () throws -> Configuration
+    /// The most connections the HTTP client opens; a reload needing more is refused. nil = no limit.
+    let connectionLimit: Int?
+    let logLevel: LogLevelSwitch?
+    let makePool: @Sendable (ActivityConfiguration) -> ActivityPool
 
     private let stopRequests: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
-    private let stopping = Mutex(false)
+    private let reloadRequests: AsyncStream<Void>
+    private let reloadContinuation: AsyncStream<Void>.Continuation
+    /// Pools added by a reload, for `run()` to start; finished at stop.
+    private let poolStarts: AsyncStream<ActivityPool>
+    let poolStartsContinuation: AsyncStream<ActivityPool>.Continuation
+    let state: Mutex<State>
     private let stalls: Mutex<StallDetector<C.Instant>>
+
+    struct State {
+        var configuration: Configuration
+        /// One per configured activity, in the configuration's order.
+        var active: [ActivityPool]
+        /// Removed by a reload and draining; dropped once their tasks are done.
+        var retiring: [ActivityPool] = []
+        /// The counts of retired pools that are gone, so `STATUS=` totals never go down.
+        var retiredCounters = ActivityPool.Counters()
+        var stopping = false
+
+        var everyPool: [ActivityPool] { active + retiring }
+    }
 
     /// - Parameters:
     ///   - watchdogTimeout: systemd's `WATCHDOG_USEC` (`Watchdog.timeoutFromEnvironment()`); nil = off.
     ///   - daemonEnvironment: the daemon's environment, which handlers inherit from.
+    ///   - loadConfiguration: reads the configuration for a reload; by default `configuration.file` again.
+    ///   - connectionLimit: the HTTP client's connection limit (see `connectionsNeeded(for:)`).
+    ///   - logLevel: where a reload's `worker.log_level` goes (`LoggingSetup.bootstrap`'s switch).
     public init(
         configuration: Configuration, service: any ActivityService, runner: any ProcessRunner,
         notifier: any ServiceNotifier, clock: C, watchdogTimeout: Duration?, daemonEnvironment: [String: String],
         stallLimit: Duration = StallDetector<C.Instant>.defaultLimit, statusInterval: Duration = .seconds(1),
         extendInterval: Duration = .seconds(10), deliveryAllowance: Duration = .seconds(90),
-        pollBackoff: PollBackoff = PollBackoff(), logger: Logger
+        pollBackoff: PollBackoff = PollBackoff(), loadConfiguration: (@Sendable () throws -> Configuration)? = nil,
+        connectionLimit: Int? = nil, logLevel: LogLevelSwitch? = nil, logger: Logger
     ) throws {
-        self.configuration = configuration
         self.notifier = notifier
         self.clock = clock
         self.watchdogTimeout = watchdogTimeout
@@ -50,6 +81,10 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         self.statusInterval = statusInterval
         self.extendInterval = extendInterval
         self.deliveryAllowance = deliveryAllowance
+        let file = configuration.file
+        self.loadConfiguration = loadConfiguration ?? { try ConfigurationLoader().load(path: file) }
+        self.connectionLimit = connectionLimit
+        self.logLevel = logLevel
         let outbox = try ResultOutbox(stateDirectory: configuration.worker.stateDirectory)
         let delivery = ResultDelivery(service: service, outbox: outbox, clock: clock, logger: logger)
         let taskRun = TaskRun(
@@ -57,34 +92,60 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
             workerName: configuration.worker.name, daemonEnvironment: daemonEnvironment, logger: logger)
         self.outbox = outbox
         self.delivery = delivery
-        self.pools = configuration.activities.map { activity in
+        let workerName = configuration.worker.name
+        let makePool: @Sendable (ActivityConfiguration) -> ActivityPool = { activity in
             ActivityPool(
                 activity: activity, service: service, taskRun: taskRun, delivery: delivery, outbox: outbox,
-                workerName: configuration.worker.name, backoff: pollBackoff, clock: clock, logger: logger)
+                workerName: workerName, backoff: pollBackoff, clock: clock, logger: logger)
         }
-        self.stalls = Mutex(StallDetector(pools: configuration.activities.count, limit: stallLimit))
+        self.makePool = makePool
+        self.state = Mutex(State(configuration: configuration, active: configuration.activities.map(makePool)))
+        self.stalls = Mutex(StallDetector(limit: stallLimit))
         (stopRequests, stopContinuation) = AsyncStream.makeStream(of: Void.self)
+        (reloadRequests, reloadContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (poolStarts, poolStartsContinuation) = AsyncStream.makeStream(of: ActivityPool.self)
     }
+
+    /// The configuration running now (a reload may have replaced the one given at start).
+    public var configuration: Configuration { state.withLock { $0.configuration } }
+
+    /// One pool per configured activity (not those a reload removed and that are still draining).
+    public var pools: [ActivityPool] { state.withLock { $0.active } }
 
     /// Every pool's counters, summed.
     public var counters: SupervisorCounters {
-        SupervisorCounters(pools.map(\.counters))
+        state.withLock { state in
+            SupervisorCounters(state.everyPool.map(\.counters) + [state.retiredCounters], activities: state.active.count)
+        }
+    }
+
+    /// The connections the HTTP client needs for `activities`: every open poll, and a heartbeat or
+    /// result of every running task, plus a few for deliveries of results from a previous run.
+    public static func connectionsNeeded(for activities: [ActivityConfiguration]) -> Int {
+        activities.reduce(8) { $0 + $1.pollers + $1.concurrency }
     }
 
     /// Starts draining; `run()` returns once everything has finished. Safe to call from any
     /// thread, any number of times: a second request changes nothing (results that are ready
     /// are still delivered), it is only logged.
     public func stop() {
-        let first = stopping.withLock { stopping in
-            defer { stopping = true }
-            return !stopping
+        let first = state.withLock { state in
+            defer { state.stopping = true }
+            return !state.stopping
         }
         if first {
             stopContinuation.yield()
             stopContinuation.finish()
+            reloadContinuation.finish()
         } else {
             logger.notice("Stop requested again; still draining (pending results are delivered first)")
         }
+    }
+
+    /// Asks for a reload (SIGHUP): done by `run()`, one at a time; requests that come while one
+    /// runs are folded into one more. Ignored once stopping.
+    public func reload() {
+        reloadContinuation.yield()
     }
 
     /// Runs until `stop()` and the drain that follows are complete.
@@ -97,17 +158,24 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
                 for pending in recovered {
                     work.addTask { _ = try? await self.delivery.deliver(pending.result, token: pending.token) }
                 }
-                for pool in pools {
-                    work.addTask { await pool.run() }
+                let initial = pools
+                for pool in initial {
+                    work.addTask { await self.run(pool) }
                 }
                 notifier.ready(status: initialStatus)
-                logger.info("Started", metadata: ["activities": "\(pools.count)", "recovered": "\(recovered.count)"])
+                logger.info("Started", metadata: ["activities": "\(initial.count)", "recovered": "\(recovered.count)"])
+                for await pool in poolStarts {
+                    work.addTask { await self.run(pool) }
+                }
             }
         }
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await self.reportStatus(after: initialStatus) }
             background.addTask { await self.watchdog().run() }
             background.addTask { await self.shutDownWhenAsked(work: work) }
+            background.addTask {
+                for await _ in self.reloadRequests { self.performReload() }
+            }
             await withTaskCancellationHandler {
                 await work.value
             } onCancel: {
@@ -122,11 +190,21 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     /// What the watchdog asks before each ping: unhealthy when a pool's pollers stalled.
     public func health() -> WatchdogHealth {
         let now = clock.now
-        let draining = stopping.withLock { $0 }
-        let counters = pools.map(\.counters)
-        return stalls.withLock {
-            $0.check(counters, capacities: pools.map(\.activity.concurrency), draining: draining, now: now,
-                     names: pools.map(\.activity.name))
+        let (pools, draining) = state.withLock { ($0.active, $0.stopping) }
+        let progress = pools.map { pool in
+            let activity = pool.activity
+            return StallDetector<C.Instant>.Progress(name: activity.name, counters: pool.counters, capacity: activity.concurrency)
+        }
+        return stalls.withLock { $0.check(progress, draining: draining, now: now) }
+    }
+
+    /// Runs `pool` to its end; a pool a reload removed is then forgotten, its counts kept.
+    private func run(_ pool: ActivityPool) async {
+        await pool.run()
+        state.withLock { state in
+            guard let index = state.retiring.firstIndex(where: { $0 === pool }) else { return }
+            state.retiring.remove(at: index)
+            state.retiredCounters.add(pool.counters)
         }
     }
 
@@ -156,7 +234,7 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         var last = initial
         while (try? await clock.sleep(for: statusInterval)) != nil {
             let line = counters.statusLine
-            let draining = stopping.withLock { $0 }
+            let draining = state.withLock { $0.stopping }
             let status = draining ? "stopping; " + line : line
             if status != last {
                 notifier.status(status)
@@ -173,7 +251,9 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     private func shutDownWhenAsked(work: Task<Void, Never>) async {
         for await _ in stopRequests { break }
         guard !Task.isCancelled else { return }
-        let grace = configuration.worker.shutdownGrace
+        // `stop()` set `stopping`, so no reload adds a pool from here on.
+        let (grace, pools) = state.withLock { ($0.configuration.worker.shutdownGrace, $0.everyPool) }
+        poolStartsContinuation.finish()
         notifier.stopping(status: "stopping; " + counters.statusLine)
         logger.notice("Stopping: draining every activity", metadata: ["shutdown_grace_ms": "\(grace.milliseconds)"])
         for pool in pools { pool.drain() }
@@ -184,7 +264,7 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
                 if running > 0 {
                     self.logger.notice("Shutdown grace is over; stopping running handlers", metadata: ["running": "\(running)"])
                 }
-                for pool in self.pools { pool.handlers.stopAll() }
+                for pool in pools { pool.handlers.stopAll() }
             }
             group.addTask {
                 guard (try? await self.clock.sleep(for: grace + self.deliveryAllowance)) != nil else { return }

@@ -9,8 +9,9 @@ public struct SupervisorCounters: Sendable, Equatable {
     public var gone = 0
     public var activities = 0
 
-    public init(_ pools: [ActivityPool.Counters]) {
-        activities = pools.count
+    /// - Parameter activities: how many are configured (by default one per element of `pools`).
+    public init(_ pools: [ActivityPool.Counters], activities: Int? = nil) {
+        self.activities = activities ?? pools.count
         for counters in pools {
             running += counters.running
             succeeded += counters.succeeded
@@ -33,36 +34,50 @@ public struct SupervisorCounters: Sendable, Equatable {
 /// A pool that has not progressed for longer than `limit` (the 70 s poll timeout plus a margin)
 /// while the worker is not draining is stalled, and then the whole worker is unhealthy.
 ///
-/// Known limit: a poll backoff longer than `limit` (the slow backoff for a missing activity or
-/// missing permissions reaches 5 minutes) also reads as a stall.
+/// Pools are known by activity name, so a reload that adds or removes activities starts or
+/// forgets their clocks, and one that only changes settings keeps them. A failed poll is
+/// progress too, and the slowest poll backoff (60 s) stays under the limit.
 public struct StallDetector<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     public static var defaultLimit: Duration { .seconds(100) }
 
-    public let limit: Duration
-    private var progress: [(events: Int, since: Instant)?]
+    /// One pool as the check sees it.
+    public struct Progress: Sendable {
+        public var name: String
+        public var counters: ActivityPool.Counters
+        /// Its concurrency.
+        public var capacity: Int
 
-    public init(pools: Int, limit: Duration = defaultLimit) {
-        self.limit = limit
-        self.progress = Array(repeating: nil, count: pools)
+        public init(name: String, counters: ActivityPool.Counters, capacity: Int) {
+            self.name = name
+            self.counters = counters
+            self.capacity = capacity
+        }
     }
 
-    /// `pools[i]` are pool i's counters now and `capacities[i]` its concurrency.
-    public mutating func check(
-        _ pools: [ActivityPool.Counters], capacities: [Int], draining: Bool, now: Instant, names: [String]
-    ) -> WatchdogHealth {
+    public let limit: Duration
+    private var progress: [String: (events: Int, since: Instant)] = [:]
+
+    public init(limit: Duration = defaultLimit) {
+        self.limit = limit
+    }
+
+    /// `pools`: every configured activity's pool now.
+    public mutating func check(_ pools: [Progress], draining: Bool, now: Instant) -> WatchdogHealth {
         var stalled: [String] = []
-        for index in pools.indices {
-            let counters = pools[index]
-            let events = counters.pollsCompleted + counters.pollErrors
-            let busy = counters.running >= capacities[index]
-            guard let last = progress[index], last.events == events, !busy, !draining else {
-                progress[index] = (events, now)
+        var seen = Set<String>()
+        for pool in pools {
+            seen.insert(pool.name)
+            let events = pool.counters.pollsCompleted + pool.counters.pollErrors
+            let busy = pool.counters.running >= pool.capacity
+            guard let last = progress[pool.name], last.events == events, !busy, !draining else {
+                progress[pool.name] = (events, now)
                 continue
             }
             if last.since.duration(to: now) > limit {
-                stalled.append(names[index])
+                stalled.append(pool.name)
             }
         }
+        progress = progress.filter { seen.contains($0.key) }
         if stalled.isEmpty { return .healthy }
         return .unhealthy("no poll returned for over \(limit) in: " + stalled.joined(separator: ", "))
     }

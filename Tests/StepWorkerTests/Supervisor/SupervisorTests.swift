@@ -36,13 +36,14 @@ struct SupervisorTests {
         func supervisor(
             _ configuration: Configuration, watchdogTimeout: Duration? = nil,
             stallLimit: Duration = StallDetector<ContinuousClock.Instant>.defaultLimit,
-            deliveryAllowance: Duration = .seconds(90)
+            deliveryAllowance: Duration = .seconds(90),
+            loadConfiguration: (@Sendable () throws -> Configuration)? = nil
         ) throws -> Supervisor<ContinuousClock> {
             try Supervisor(
                 configuration: configuration, service: client, runner: SubprocessRunner(), notifier: notifier,
                 clock: ContinuousClock(), watchdogTimeout: watchdogTimeout, daemonEnvironment: ["PATH": "/usr/bin:/bin"],
                 stallLimit: stallLimit, statusInterval: .milliseconds(50), deliveryAllowance: deliveryAllowance,
-                logger: log.logger())
+                loadConfiguration: loadConfiguration, logger: log.logger())
         }
 
         /// Waits until the notifier has sent a line `predicate` accepts.
@@ -218,9 +219,10 @@ struct StallDetectorTests {
     }
 
     @Test func aPoolWithoutProgressForLongerThanTheLimitIsStalled() {
-        var detector = StallDetector<ContinuousClock.Instant>(pools: 2, limit: .seconds(100))
+        var detector = StallDetector<ContinuousClock.Instant>(limit: .seconds(100))
         func check(_ a: ActivityPool.Counters, _ b: ActivityPool.Counters, at seconds: Int, draining: Bool = false) -> WatchdogHealth {
-            detector.check([a, b], capacities: [1, 2], draining: draining, now: start + .seconds(seconds), names: ["a", "b"])
+            detector.check([.init(name: "a", counters: a, capacity: 1), .init(name: "b", counters: b, capacity: 2)],
+                           draining: draining, now: start + .seconds(seconds))
         }
         #expect(check(counters(polls: 0), counters(polls: 0), at: 0) == .healthy)
         #expect(check(counters(polls: 1), counters(polls: 0), at: 60) == .healthy)
@@ -234,11 +236,28 @@ struct StallDetectorTests {
         #expect(check(counters(polls: 6), counters(polls: 0, errors: 1), at: 500, draining: true) == .healthy)
     }
 
+    @Test func poolsAReloadAddsStartTheirClockAndRemovedOnesAreForgotten() {
+        var detector = StallDetector<ContinuousClock.Instant>(limit: .seconds(100))
+        func check(_ pools: [String: Int], at seconds: Int) -> WatchdogHealth {
+            detector.check(pools.sorted { $0.key < $1.key }.map { .init(name: $0.key, counters: counters(polls: $0.value), capacity: 1) },
+                           draining: false, now: start + .seconds(seconds))
+        }
+        #expect(check(["a": 0], at: 0) == .healthy)
+        #expect(check(["a": 1, "b": 0], at: 90) == .healthy)  // b added by a reload: its clock starts now
+        #expect(check(["a": 2, "b": 0], at: 180) == .healthy)
+        #expect(check(["a": 3, "b": 0], at: 191) == .unhealthy("no poll returned for over 100.0 seconds in: b"))
+        #expect(check(["a": 4], at: 192) == .healthy)  // b removed
+        #expect(check(["a": 5, "b": 0], at: 250) == .healthy)  // b back: a fresh clock, not the old one
+        #expect(check(["a": 6, "b": 0], at: 340) == .healthy)
+    }
+
     @Test func theStatusLineSumsEveryPool() {
         var a = ActivityPool.Counters(), b = ActivityPool.Counters()
         a.running = 2; a.succeeded = 1000; a.failed = 1
         b.running = 1; b.succeeded = 204; b.failed = 2; b.gone = 5
         #expect(SupervisorCounters([a, b]).statusLine == "3 running, 1204 succeeded, 3 failed; 2 activities")
         #expect(SupervisorCounters([a]).statusLine == "2 running, 1000 succeeded, 1 failed; 1 activity")
+        // a pool a reload removed still counts until its tasks are done, but not as an activity
+        #expect(SupervisorCounters([a, b], activities: 1).statusLine == "3 running, 1204 succeeded, 3 failed; 1 activity")
     }
 }
