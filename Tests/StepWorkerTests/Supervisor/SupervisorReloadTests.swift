@@ -55,6 +55,14 @@ struct SupervisorReloadTests {
         }
     }
 
+    /// Starts a supervisor on `file` (a reload reads it again) and waits for `READY=1`.
+    func start(_ h: Harness, _ file: ConfigurationFile) async throws -> (Supervisor<ContinuousClock>, Task<Void, Never>) {
+        let supervisor = try h.supervisor(try file.load(), loadConfiguration: { try file.load() })
+        let running = Task { await supervisor.run() }
+        #expect(await h.waitForNotification { $0 == "READY=1" })
+        return (supervisor, running)
+    }
+
     func activity(_ h: Harness, _ name: String, script: String, extra: String = "") async throws -> Activity {
         Activity(arn: try await h.admin.createActivity(name: name), handler: h.directory.script(script, name: "\(name).sh"), extra: extra)
     }
@@ -89,9 +97,7 @@ struct SupervisorReloadTests {
             let gates = h.directory.path
             let first = try await activity(h, "first", script: Self.gatedScript(gates))
             file.write([first])
-            let supervisor = try h.supervisor(try file.load(), loadConfiguration: { try file.load() })
-            let running = Task { await supervisor.run() }
-            #expect(await h.waitForNotification { $0 == "READY=1" })
+            let (supervisor, running) = try await start(h, file)
             let long = try await h.admin.submitTask(activityArn: first.arn, input: #"{"long":1}"#)
             #expect(try await waitUntil { started(gates) == 1 })
 
@@ -121,9 +127,7 @@ struct SupervisorReloadTests {
             let kept = try await activity(h, "kept", script: "cat")
             let removed = try await activity(h, "removed", script: Self.gatedScript(gates), extra: "concurrency = 2")
             file.write([kept, removed])
-            let supervisor = try h.supervisor(try file.load(), loadConfiguration: { try file.load() })
-            let running = Task { await supervisor.run() }
-            #expect(await h.waitForNotification { $0 == "READY=1" })
+            let (supervisor, running) = try await start(h, file)
             let inFlight = try await h.admin.submitTask(activityArn: removed.arn, input: #"{"in":"flight"}"#)
             #expect(try await waitUntil { started(gates) == 1 })
 
@@ -169,9 +173,7 @@ struct SupervisorReloadTests {
                 """
             var elastic = try await activity(h, "elastic", script: script, extra: "concurrency = 1\nenvironment = { PHASE = \"one\" }")
             file.write([elastic])
-            let supervisor = try h.supervisor(try file.load(), loadConfiguration: { try file.load() })
-            let running = Task { await supervisor.run() }
-            #expect(await h.waitForNotification { $0 == "READY=1" })
+            let (supervisor, running) = try await start(h, file)
             var ids: [String] = []
             for _ in 0..<4 { ids.append(try await h.admin.submitTask(activityArn: elastic.arn)) }
             #expect(try await waitUntil { started(dir) == 1 })
@@ -215,9 +217,7 @@ struct SupervisorReloadTests {
             let echo = try await activity(h, "echo", script: "cat")
             file.write([echo])
             let before = try file.load()
-            let supervisor = try h.supervisor(before, loadConfiguration: { try file.load() })
-            let running = Task { await supervisor.run() }
-            #expect(await h.waitForNotification { $0 == "READY=1" })
+            let (supervisor, running) = try await start(h, file)
 
             var broken = echo
             broken.extra = "concurrency = \"lots\""
@@ -240,9 +240,7 @@ struct SupervisorReloadTests {
             let echo = try await activity(h, "echo", script: "cat")
             file.write([echo])
             let before = try file.load()
-            let supervisor = try h.supervisor(before, loadConfiguration: { try file.load() })
-            let running = Task { await supervisor.run() }
-            #expect(await h.waitForNotification { $0 == "READY=1" })
+            let (supervisor, running) = try await start(h, file)
 
             let other = try await activity(h, "other", script: "cat")
             file.write([echo, other], header: "[aws]\nregion = \"eu-west-1\"\n")
@@ -260,9 +258,7 @@ struct SupervisorReloadTests {
         try await withReloadHarness { h, file in
             let echo = try await activity(h, "echo", script: "cat")
             file.write([echo])
-            let supervisor = try h.supervisor(try file.load(), loadConfiguration: { try file.load() })
-            let running = Task { await supervisor.run() }
-            #expect(await h.waitForNotification { $0 == "READY=1" })
+            let (supervisor, running) = try await start(h, file)
             supervisor.stop()
             supervisor.reload()
             await running.value
