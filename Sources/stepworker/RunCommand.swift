@@ -6,8 +6,8 @@ import StepWorker
 import Systemd
 
 /// `stepworker run [--config FILE]`: the daemon. Exit 0 after a clean stop (SIGTERM or SIGINT),
-/// 78 for a bad configuration, 1 for any other fatal error (no region, no credentials, …).
-/// SIGHUP reloads the configuration file.
+/// 78 for a bad configuration, 1 for any other fatal error (no region, no credentials, the
+/// `[metrics]` address taken, …). SIGHUP reloads the configuration file.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -20,6 +20,19 @@ struct RunCommand: AsyncParsableCommand {
         let logLevel = LoggingSetup.bootstrap(level: configuration.worker.logLevel)
         let logger = Logger(label: "stepworker")
         let environment = ProcessEnvironment.current()
+        // Bound before anything else, so a taken port stops the start before any task is received.
+        var metricsServer: MetricsServer?
+        var metrics = WorkerMetrics()
+        if let settings = configuration.metrics {
+            do {
+                let endpoint = try await MetricsServer.bootstrap(settings, logger: logger)
+                metricsServer = endpoint.server
+                metrics = endpoint.metrics
+            } catch {
+                logger.critical("Cannot start", metadata: ["error": "\(error)"])
+                throw ExitCode(ExitStatus.failure)
+            }
+        }
         // Every open long poll and every result or heartbeat sent meanwhile needs a connection.
         // Connections open only when needed, so the limit leaves room for reloads that add work.
         let connections = max(2 * Supervisor<ContinuousClock>.connectionsNeeded(for: configuration.activities), 256)
@@ -31,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let supervisor = try await Self.makeSupervisor(
                 configuration, environment: environment, http: http, connectionLimit: connections, logLevel: logLevel,
-                logger: logger)
+                metrics: metrics, logger: logger)
             stopTarget.attach { supervisor.stop() }
             reloadTarget.attach { supervisor.reload() }
             await supervisor.run()
@@ -41,12 +54,13 @@ struct RunCommand: AsyncParsableCommand {
             failed = true
         }
         try? await http.shutdown()
+        await metricsServer?.shutdown()
         if failed { throw ExitCode(ExitStatus.failure) }
     }
 
     private static func makeSupervisor(
         _ configuration: Configuration, environment: [String: String], http: HTTPClient, connectionLimit: Int,
-        logLevel: LogLevelSwitch, logger: Logger
+        logLevel: LogLevelSwitch, metrics: WorkerMetrics, logger: Logger
     ) async throws -> Supervisor<ContinuousClock> {
         let aws = configuration.aws
         let region = try await RegionResolver.resolve(
@@ -63,6 +77,7 @@ struct RunCommand: AsyncParsableCommand {
         return try Supervisor(
             configuration: configuration, service: client, runner: SubprocessRunner(), notifier: SystemdNotifier(logger: logger),
             clock: ContinuousClock(), watchdogTimeout: Watchdog<ContinuousClock>.timeoutFromEnvironment(),
-            daemonEnvironment: environment, connectionLimit: connectionLimit, logLevel: logLevel, logger: logger)
+            daemonEnvironment: environment, connectionLimit: connectionLimit, logLevel: logLevel, metrics: metrics,
+            logger: logger)
     }
 }

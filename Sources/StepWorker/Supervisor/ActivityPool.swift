@@ -90,6 +90,7 @@ public final class ActivityPool: Sendable {
         self.settings = Mutex(Settings(activity: activity))
         (pollerStarts, pollerStartsContinuation) = AsyncStream.makeStream(of: Int.self)
         startMissingPollers()
+        metrics.capacity(activity.concurrency)
     }
 
     /// The settings new tasks run with (a reload may change them).
@@ -99,6 +100,9 @@ public final class ActivityPool: Sendable {
 
     /// Pollers running now (surplus ones from a shrink count until their open poll returned).
     public var pollerCount: Int { settings.withLock { $0.liveIndices.count } }
+
+    /// This activity's metrics (under its current name).
+    private var metrics: ActivityMetrics { taskRun.metrics.activity(activity.name) }
 
     var logger: Logger {
         var logger = baseLogger
@@ -118,7 +122,10 @@ public final class ActivityPool: Sendable {
     /// tasks received from now on run. Running handlers keep the settings they started with.
     public func update(to activity: ActivityConfiguration) {
         precondition(activity.arn == self.activity.arn, "a pool's activity ARN never changes")
+        let oldName = self.activity.name
         settings.withLock { $0.activity = activity }
+        if oldName != activity.name { taskRun.metrics.activity(oldName).capacity(0) }
+        metrics.capacity(activity.concurrency)
         slots.resize(to: activity.concurrency)
         startMissingPollers()
     }
@@ -175,10 +182,12 @@ public final class ActivityPool: Sendable {
                 task = try await service.getActivityTask(activityArn: activity.arn.description, workerName: workerName)
                 failures = 0
                 counterState.withLock { $0.pollsCompleted += 1 }
+                metrics.polled(task == nil ? .empty : .task)
             } catch {
                 slots.release()
                 failures += 1
                 counterState.withLock { $0.pollErrors += 1 }
+                metrics.polled(.error)
                 let delay = backoff.delay(after: error, failures: failures, unitRandom: jitter.next())
                 let level: Logger.Level = (error as? StepFunctionsError)?.kind == .invalidRequest ? .error : .warning
                 logger.log(level: level, "Poll failed; backing off", metadata: [
@@ -202,9 +211,12 @@ public final class ActivityPool: Sendable {
 
     /// Runs a received task to its end and gives its slot back.
     private func execute(_ task: ActivityTask) async {
+        let metrics = self.metrics
         counterState.withLock { $0.running += 1 }
+        metrics.taskStarted()
         defer {
             counterState.withLock { $0.running -= 1 }
+            metrics.taskEnded()
             slots.release()
         }
         guard let outcome = try? await taskRun.run(task, activity: self.activity, stop: handlers) else {
@@ -217,6 +229,7 @@ public final class ActivityPool: Sendable {
             case .taskGone: counters.gone += 1
             }
         }
+        metrics.finished(WorkerMetrics.TaskOutcome(outcome))
     }
 
     /// A task that arrived after draining began: fail it at once so the state machine can retry it elsewhere.
@@ -226,7 +239,8 @@ public final class ActivityPool: Sendable {
         ])
         let result = WorkerFailure.shuttingDown()
         outbox.keep(result, token: task.token, activityArn: activity.arn.description, logger: logger)
-        _ = try? await delivery.deliver(result, token: task.token)
+        _ = try? await delivery.deliver(result, token: task.token, activity: activity.name)
         counterState.withLock { $0.failed += 1 }
+        metrics.finished(.refused)
     }
 }

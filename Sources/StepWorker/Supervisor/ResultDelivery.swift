@@ -22,12 +22,13 @@ public struct ResultDelivery: Sendable {
     let jitter: any JitterSource
     let backoff: RetryPolicy
     let logger: Logger
+    let metrics: WorkerMetrics
 
     public init(
         service: any ActivityService, outbox: ResultOutbox, clock: any Clock<Duration> = ContinuousClock(),
         jitter: any JitterSource = SystemJitter(),
         backoff: RetryPolicy = RetryPolicy(maxAttempts: nil, baseDelay: .seconds(1), maxDelay: .seconds(60)),
-        logger: Logger
+        logger: Logger, metrics: WorkerMetrics = WorkerMetrics()
     ) {
         self.service = service
         self.outbox = outbox
@@ -35,10 +36,15 @@ public struct ResultDelivery: Sendable {
         self.jitter = jitter
         self.backoff = backoff
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Sends `result`, which must already be in the outbox. Throws only `CancellationError`.
-    public func deliver(_ result: TaskResult, token: TaskToken) async throws -> Outcome {
+    /// `activity` names the activity in the retry metric.
+    public func deliver(_ result: TaskResult, token: TaskToken, activity: String? = nil) async throws -> Outcome {
+        metrics.deliveryStarted()
+        defer { metrics.deliveryEnded() }
+        let retried = activity.map { metrics.activity($0) }
         var result = result
         var retry = 0
         while true {
@@ -71,6 +77,7 @@ public struct ResultDelivery: Sendable {
                         "error": "\(error)", "retry": "\(retry + 1)",
                     ])
                     retry += 1
+                    retried?.resultRetried()
                     try await clock.sleep(for: delay)
                 }
             } catch is CancellationError {
@@ -80,6 +87,7 @@ public struct ResultDelivery: Sendable {
                 let delay = backoff.delay(beforeRetry: retry, unitRandom: jitter.next())
                 logger.warning("Could not deliver result; retrying", metadata: ["error": "\(error)", "retry": "\(retry + 1)"])
                 retry += 1
+                retried?.resultRetried()
                 try await clock.sleep(for: delay)
             }
         }

@@ -13,6 +13,7 @@ extension Supervisor {
         do {
             new = try loadConfiguration()
         } catch {
+            metrics.reloaded(.refused)
             logger.error("Reload refused: the configuration has problems; the running one stays", metadata: [
                 "file": "\(file)", "error": "\(error)",
             ])
@@ -20,12 +21,14 @@ extension Supervisor {
         }
         switch apply(new) {
         case .applied(let plan, let otherChanges):
+            metrics.reloaded(.applied)
             logPlan(plan)
             logger.notice("Reloaded", metadata: [
                 "added": "\(plan.added.count)", "removed": "\(plan.removed.count)",
                 "updated": "\(plan.updated.count)", "worker": "\(otherChanges.joined(separator: ","))",
             ])
         case .refused(let reason):
+            metrics.reloaded(.refused)
             logger.error("Reload refused; the running configuration stays", metadata: ["file": "\(file)", "reason": "\(reason)"])
         case .stopping:
             logger.notice("Reload ignored: stopping")
@@ -67,6 +70,7 @@ extension Supervisor {
             for removed in plan.removed {
                 guard let pool = byARN.removeValue(forKey: removed.arn) else { continue }
                 pool.drain()
+                metrics.activity(removed.name).capacity(0)
                 state.retiring.append(pool)
             }
             for update in plan.updated {

@@ -36,6 +36,7 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     let connectionLimit: Int?
     let logLevel: LogLevelSwitch?
     let makePool: @Sendable (ActivityConfiguration) -> ActivityPool
+    let metrics: WorkerMetrics
 
     private let stopRequests: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
@@ -66,13 +67,14 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     ///   - loadConfiguration: reads the configuration for a reload; by default `configuration.file` again.
     ///   - connectionLimit: the HTTP client's connection limit (see `connectionsNeeded(for:)`).
     ///   - logLevel: where a reload's `worker.log_level` goes (`LoggingSetup.bootstrap`'s switch).
+    ///   - metrics: where the worker's metrics go (docs/metrics.md).
     public init(
         configuration: Configuration, service: any ActivityService, runner: any ProcessRunner,
         notifier: any ServiceNotifier, clock: C, watchdogTimeout: Duration?, daemonEnvironment: [String: String],
         stallLimit: Duration = StallDetector<C.Instant>.defaultLimit, statusInterval: Duration = .seconds(1),
         extendInterval: Duration = .seconds(10), deliveryAllowance: Duration = .seconds(90),
         pollBackoff: PollBackoff = PollBackoff(), loadConfiguration: (@Sendable () throws -> Configuration)? = nil,
-        connectionLimit: Int? = nil, logLevel: LogLevelSwitch? = nil, logger: Logger
+        connectionLimit: Int? = nil, logLevel: LogLevelSwitch? = nil, metrics: WorkerMetrics = WorkerMetrics(), logger: Logger
     ) throws {
         self.notifier = notifier
         self.clock = clock
@@ -85,11 +87,12 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         self.loadConfiguration = loadConfiguration ?? { try ConfigurationLoader().load(path: file) }
         self.connectionLimit = connectionLimit
         self.logLevel = logLevel
+        self.metrics = metrics
         let outbox = try ResultOutbox(stateDirectory: configuration.worker.stateDirectory)
-        let delivery = ResultDelivery(service: service, outbox: outbox, clock: clock, logger: logger)
+        let delivery = ResultDelivery(service: service, outbox: outbox, clock: clock, logger: logger, metrics: metrics)
         let taskRun = TaskRun(
             service: service, runner: runner, outbox: outbox, delivery: delivery, clock: clock,
-            workerName: configuration.worker.name, daemonEnvironment: daemonEnvironment, logger: logger)
+            workerName: configuration.worker.name, daemonEnvironment: daemonEnvironment, logger: logger, metrics: metrics)
         self.outbox = outbox
         self.delivery = delivery
         let workerName = configuration.worker.name
@@ -156,7 +159,8 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         let work = Task {
             await withDiscardingTaskGroup { work in
                 for pending in recovered {
-                    work.addTask { _ = try? await self.delivery.deliver(pending.result, token: pending.token) }
+                    let activity = self.activityName(arn: pending.activityArn)
+                    work.addTask { _ = try? await self.delivery.deliver(pending.result, token: pending.token, activity: activity) }
                 }
                 let initial = pools
                 for pool in initial {
@@ -206,6 +210,11 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
             state.retiring.remove(at: index)
             state.retiredCounters.add(pool.counters)
         }
+    }
+
+    /// The configured name of the activity `arn`, else the ARN's own name (a removed activity).
+    private func activityName(arn: String) -> String {
+        configuration.activities.first { $0.arn.description == arn }?.name ?? ActivityARN(arn)?.name ?? "unknown"
     }
 
     private func recoverOutbox() -> [ResultOutbox.Pending] {

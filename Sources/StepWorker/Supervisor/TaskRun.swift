@@ -23,11 +23,12 @@ public struct TaskRun: Sendable {
     let workerName: String
     let daemonEnvironment: [String: String]
     let logger: Logger
+    let metrics: WorkerMetrics
 
     public init(
         service: any ActivityService, runner: any ProcessRunner, outbox: ResultOutbox, delivery: ResultDelivery,
         clock: any Clock<Duration> = ContinuousClock(), jitter: any JitterSource = SystemJitter(),
-        workerName: String, daemonEnvironment: [String: String], logger: Logger
+        workerName: String, daemonEnvironment: [String: String], logger: Logger, metrics: WorkerMetrics = WorkerMetrics()
     ) {
         self.service = service
         self.runner = runner
@@ -38,6 +39,7 @@ public struct TaskRun: Sendable {
         self.workerName = workerName
         self.daemonEnvironment = daemonEnvironment
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Runs `task`. When `stop` fires (shutdown grace ran out) the handler is stopped and the
@@ -53,6 +55,7 @@ public struct TaskRun: Sendable {
             return logger
         }()
         let started = ContinuousClock.now
+        let metrics = self.metrics.activity(activity.name)
 
         do {
             try outbox.recordStarted(token: task.token, activityArn: activity.arn.description)
@@ -68,7 +71,7 @@ public struct TaskRun: Sendable {
         let (runResult, gone) = await withTaskGroup(of: Bool.self) { group in
             if let interval = activity.heartbeat {
                 group.addTask {
-                    await heartbeat(task.token, every: HeartbeatSchedule(interval: interval), logger: logger, handler: handler)
+                    await heartbeat(task.token, every: HeartbeatSchedule(interval: interval), logger: logger, handler: handler, metrics: metrics)
                 }
             }
             let result = await withTaskCancellationHandler {
@@ -81,6 +84,7 @@ public struct TaskRun: Sendable {
             for await heartbeatSawTaskGone in group { gone = gone || heartbeatSawTaskGone }
             return (result, gone)
         }
+        metrics.handlerRan(for: ContinuousClock.now - started)
 
         if gone {
             logger.info("Task is gone; handler stopped", metadata: ["STEPWORKER_OUTCOME": "gone"])
@@ -102,7 +106,7 @@ public struct TaskRun: Sendable {
             "STEPWORKER_DURATION_MS": "\((ContinuousClock.now - started).milliseconds)",
         ])
 
-        switch try await delivery.deliver(result, token: task.token) {
+        switch try await delivery.deliver(result, token: task.token, activity: activity.name) {
         case .delivered: return .delivered(result)
         case .taskGone: return .taskGone
         case .refused: return .refused(result)
@@ -112,18 +116,23 @@ public struct TaskRun: Sendable {
     /// Sends heartbeats until cancelled. When the service says the task is gone, stops the
     /// handler and returns true. Throttling and other errors are logged and the next heartbeat
     /// comes on schedule (the client has already retried within the interval).
-    func heartbeat(_ token: TaskToken, every schedule: HeartbeatSchedule, logger: Logger, handler: any RunningHandler) async -> Bool {
+    func heartbeat(
+        _ token: TaskToken, every schedule: HeartbeatSchedule, logger: Logger, handler: any RunningHandler, metrics: ActivityMetrics
+    ) async -> Bool {
         while !Task.isCancelled {
             do {
                 try await clock.sleep(for: schedule.delay(unitRandom: jitter.next()))
                 try await service.sendTaskHeartbeat(token: token)
+                metrics.heartbeat(.ok)
             } catch is CancellationError {
                 return false
             } catch let error as StepFunctionsError where error.kind == .taskGone {
+                metrics.heartbeat(.gone)
                 logger.info("Heartbeat answered that the task is gone", metadata: ["error": "\(error.code)"])
                 handler.terminate()
                 return true
             } catch {
+                metrics.heartbeat(.error)
                 logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
             }
         }

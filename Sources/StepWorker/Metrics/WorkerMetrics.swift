@@ -1,0 +1,153 @@
+import CoreMetrics
+import Synchronization
+
+/// The worker's metrics, recorded through swift-metrics where things happen (docs/metrics.md).
+/// `stepworker run` gives it a Prometheus factory when `[metrics]` is configured; otherwise, and
+/// in tests that do not care, it records into swift-metrics' no-op handlers.
+///
+/// Every series of an activity is created (at zero) the first time the activity is named, so
+/// `rate()` and ratios work before the first event.
+public final class WorkerMetrics: Sendable {
+    /// How a received task ended: `stepworker_tasks_total{outcome}`.
+    public enum TaskOutcome: String, Sendable, CaseIterable {
+        /// The service took the handler's output.
+        case succeeded
+        /// A failure was sent: the handler failed, or was stopped at the end of the shutdown grace.
+        case failed
+        /// The service declared the token dead (heartbeat or result answered TaskTimedOut and the like).
+        case gone
+        /// Arrived while draining and was failed at once with `Worker.ShuttingDown`.
+        case refused
+    }
+
+    /// What a `GetActivityTask` returned: `stepworker_polls_total{result}`.
+    public enum PollResult: String, Sendable, CaseIterable {
+        case task, empty, error
+    }
+
+    /// What a `SendTaskHeartbeat` returned: `stepworker_heartbeats_total{result}`.
+    public enum HeartbeatResult: String, Sendable, CaseIterable {
+        case ok, gone, error
+    }
+
+    /// What a reload did: `stepworker_reloads_total{result}`.
+    public enum ReloadResult: String, Sendable, CaseIterable {
+        case applied, refused
+    }
+
+    /// The metric names, in one place for the code, the docs and the tests.
+    public enum Name {
+        public static let tasks = "stepworker_tasks_total"
+        public static let handlerDuration = "stepworker_handler_duration_seconds"
+        public static let tasksRunning = "stepworker_tasks_running"
+        public static let concurrency = "stepworker_activity_concurrency"
+        public static let polls = "stepworker_polls_total"
+        public static let heartbeats = "stepworker_heartbeats_total"
+        public static let resultRetries = "stepworker_result_retries_total"
+        public static let outboxResults = "stepworker_outbox_results"
+        public static let reloads = "stepworker_reloads_total"
+    }
+
+    /// Buckets of `stepworker_handler_duration_seconds`: handlers take from milliseconds to an hour.
+    public static let handlerDurationBuckets: [Duration] = [
+        .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+        .seconds(120), .seconds(300), .seconds(600), .seconds(1800), .seconds(3600),
+    ]
+
+    private let factory: any MetricsFactory
+    private let outbox: Meter
+    private let reloads: [ReloadResult: Counter]
+    private let activities = Mutex<[String: ActivityMetrics]>([:])
+
+    /// - Parameter factory: where metrics go; by default the one `MetricsSystem` was bootstrapped with.
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+        outbox = Meter(label: Name.outboxResults, factory: factory)
+        reloads = Dictionary(uniqueKeysWithValues: ReloadResult.allCases.map {
+            ($0, Counter(label: Name.reloads, dimensions: [("result", $0.rawValue)], factory: factory))
+        })
+    }
+
+    /// The metrics of the activity named `name` (created on first use, then shared).
+    public func activity(_ name: String) -> ActivityMetrics {
+        activities.withLock { activities in
+            if let existing = activities[name] { return existing }
+            let created = ActivityMetrics(name: name, factory: factory)
+            activities[name] = created
+            return created
+        }
+    }
+
+    /// A result went into the outbox to be delivered (`deliveryEnded` follows).
+    func deliveryStarted() { outbox.increment() }
+
+    /// A result left the outbox: acknowledged, its token dead, or refused by the service.
+    func deliveryEnded() { outbox.decrement() }
+
+    func reloaded(_ result: ReloadResult) { reloads[result]?.increment() }
+}
+
+/// One activity's metrics; every event site calls one method.
+public struct ActivityMetrics: Sendable {
+    private let tasks: [WorkerMetrics.TaskOutcome: Counter]
+    private let handlerDuration: Timer
+    private let running: Meter
+    private let concurrency: Gauge
+    private let polls: [WorkerMetrics.PollResult: Counter]
+    private let heartbeats: [WorkerMetrics.HeartbeatResult: Counter]
+    private let resultRetries: Counter
+
+    init(name: String, factory: any MetricsFactory) {
+        typealias Name = WorkerMetrics.Name
+        let activity = ("activity", name)
+        func counters<Key: RawRepresentable<String> & CaseIterable & Hashable>(
+            _ label: String, _ dimension: String, _ keys: Key.Type
+        ) -> [Key: Counter] {
+            Dictionary(uniqueKeysWithValues: Key.allCases.map {
+                ($0, Counter(label: label, dimensions: [activity, (dimension, $0.rawValue)], factory: factory))
+            })
+        }
+        tasks = counters(Name.tasks, "outcome", WorkerMetrics.TaskOutcome.self)
+        polls = counters(Name.polls, "result", WorkerMetrics.PollResult.self)
+        heartbeats = counters(Name.heartbeats, "result", WorkerMetrics.HeartbeatResult.self)
+        handlerDuration = Timer(label: Name.handlerDuration, dimensions: [activity], factory: factory)
+        running = Meter(label: Name.tasksRunning, dimensions: [activity], factory: factory)
+        concurrency = Gauge(label: Name.concurrency, dimensions: [activity], factory: factory)
+        resultRetries = Counter(label: Name.resultRetries, dimensions: [activity], factory: factory)
+    }
+
+    func finished(_ outcome: WorkerMetrics.TaskOutcome) { tasks[outcome]?.increment() }
+
+    func polled(_ result: WorkerMetrics.PollResult) { polls[result]?.increment() }
+
+    func heartbeat(_ result: WorkerMetrics.HeartbeatResult) { heartbeats[result]?.increment() }
+
+    /// A task took its slot to run (its handler, then its result's delivery).
+    func taskStarted() { running.increment() }
+
+    func taskEnded() { running.decrement() }
+
+    /// How long a handler ran, from the task's receipt to the handler's exit.
+    func handlerRan(for duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        handlerDuration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// A result send failed and will be tried again.
+    func resultRetried() { resultRetries.increment() }
+
+    /// Slots of the activity: its `concurrency`, or 0 once a reload removed it.
+    func capacity(_ slots: Int) { concurrency.record(slots) }
+}
+
+extension WorkerMetrics.TaskOutcome {
+    /// How a task run ended; a result the service refused counts as `failed`.
+    init(_ outcome: TaskRun.Outcome) {
+        switch outcome {
+        case .delivered(.success): self = .succeeded
+        case .delivered(.failure), .refused: self = .failed
+        case .taskGone: self = .gone
+        }
+    }
+}
