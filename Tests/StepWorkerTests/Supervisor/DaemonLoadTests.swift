@@ -78,8 +78,9 @@ struct DaemonLoadTests {
             #expect(await notify.waitFor { $0 == "READY=1" }, "\(h.daemonLog)")
 
             var counts = (succeeded: 0, failed: 0)
+            let deadline = clock.now + .seconds(90)  // for all of them: a lost task costs it once
             for task in submitted {
-                let state = try await h.finished(task.id, notify: notify)
+                let state = try await h.finished(task.id, notify: notify, timeout: deadline - clock.now)
                 let name = shapes[task.activity].name
                 let label = "\(name) task \(task.n) (\(task.kind))"
                 switch task.kind {
