@@ -47,14 +47,14 @@ import Testing
             #expect(try await slots() == (1, 1))
             async let waiting = client.call("GetActivityTask", ["activityArn": arn])
             try await waitUntil { try await slots().now == 2 }
-            _ = try await client.submit(arn, heartbeatSeconds: 0.3)
+            _ = try await client.submit(arn, heartbeatSeconds: 2)
             let second = try await waiting
             #expect(second["taskToken"] is String)
             #expect(try await slots() == (2, 2))
             // A result frees the first slot; a missed heartbeat frees the second.
             _ = try await client.call("SendTaskSuccess", ["taskToken": firstToken, "output": "{}"])
             #expect(try await slots() == (1, 2))
-            try await Task.sleep(for: .milliseconds(400))
+            try await waitUntil { try await slots().now == 0 }
             #expect(try await slots() == (0, 2))
             // A poll that ends empty gives its slot back; a rejected result changes nothing.
             _ = try await client.call("GetActivityTask", ["activityArn": arn])
