@@ -18,13 +18,15 @@ extension LocalEndpoint {
         guard openPolls(activityArn) < limit else { throw .workerLimit(activityArn, limit: limit) }
         count("GetActivityTask", activityArn: activityArn)
         pollOpened(activityArn)
-        defer { pollClosed(activityArn) }
-        if pollWaiters[activityArn, default: []].isEmpty, let handout = takeScheduled(activityArn, workerName: workerName) {
-            return handout
+        var handout: TaskHandout?
+        defer { pollClosed(activityArn, handedOutTask: handout != nil) }
+        if pollWaiters[activityArn, default: []].isEmpty, let taken = takeScheduled(activityArn, workerName: workerName) {
+            handout = taken
+            return taken
         }
         let id = makeID()
         let duration = configuration.pollDuration
-        return await withTaskCancellationHandler {
+        handout = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 guard !Task.isCancelled else { return continuation.resume(returning: nil) }
                 let timer = Task { [weak self] in
@@ -37,6 +39,7 @@ extension LocalEndpoint {
         } onCancel: {
             Task { await self.endPoll(id: id, activityArn: activityArn) }
         }
+        return handout
     }
 
     /// Waits until the task has finished or `timeout` has passed; the task as it is then.

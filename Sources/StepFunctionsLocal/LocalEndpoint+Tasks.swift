@@ -80,9 +80,13 @@ extension LocalEndpoint {
         guard let id = taskIDsByToken[token], var task = tasks[id] else { throw .invalidToken }
         count(operation, activityArn: task.activityArn)
         let wasFinished = task.status.isFinished
+        let wasStarted = task.status == .started
         defer {
             tasks[id] = task
-            if task.status.isFinished && !wasFinished { taskChanged(id) }
+            if task.status.isFinished && !wasFinished {
+                if wasStarted { startedTaskFinished(task.activityArn) }
+                taskChanged(id)
+            }
         }
         do {
             try event(&task, now)
@@ -94,7 +98,9 @@ extension LocalEndpoint {
 
     /// Applies a passed deadline to one task, waking whoever waits for it.
     func expire(_ id: String) {
-        guard tasks[id]?.expire(at: now) == true else { return }
+        let wasStarted = tasks[id]?.status == .started
+        guard tasks[id]?.expire(at: now) == true, let task = tasks[id] else { return }
+        if wasStarted { startedTaskFinished(task.activityArn) }
         taskChanged(id)
     }
 

@@ -92,11 +92,22 @@ public actor LocalEndpoint {
         var activity = statistics.activities[arn, default: .init()]
         activity.openPolls += 1
         activity.maxOpenPolls = max(activity.maxOpenPolls, activity.openPolls)
+        activity.slotsInUse += 1
+        activity.maxSlotsInUse = max(activity.maxSlotsInUse, activity.slotsInUse)
         statistics.activities[arn] = activity
     }
 
-    func pollClosed(_ arn: String) {
-        statistics.activities[arn, default: .init()].openPolls -= 1
+    /// A poll answered; one that was handed a task passed its slot on to the task.
+    func pollClosed(_ arn: String, handedOutTask: Bool) {
+        var activity = statistics.activities[arn, default: .init()]
+        activity.openPolls -= 1
+        if !handedOutTask { activity.slotsInUse -= 1 }
+        statistics.activities[arn] = activity
+    }
+
+    /// A started task finished (its result was taken, or it timed out): its slot is free.
+    func startedTaskFinished(_ arn: String) {
+        statistics.activities[arn, default: .init()].slotsInUse -= 1
     }
 
     func openPolls(_ arn: String) -> Int {

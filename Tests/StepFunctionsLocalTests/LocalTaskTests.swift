@@ -88,3 +88,59 @@ import Testing
         #expect(task.expire(at: t0 + 1_000_000) == false)
     }
 }
+
+/// Result submissions are counted, and a second result that contradicts the first is told apart
+/// from a retry of the same one: what the daemon's exactly-once tests assert on.
+@Suite struct LocalTaskResultCountTests {
+    let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+
+    func started(heartbeat: Double? = nil) throws -> LocalTask {
+        var task = LocalTask(id: "t1", activityArn: "arn", input: "{}", heartbeatSeconds: heartbeat, timeoutSeconds: nil, scheduledAt: t0)
+        try task.start(token: "tok", workerName: nil, at: t0)
+        return task
+    }
+
+    @Test func aRetriedSuccessIsRejectedButDoesNotConflict() throws {
+        var task = try started()
+        try task.succeed(output: "[1]", at: t0 + 1)
+        #expect(throws: LocalTask.Rejection.finished) { try task.succeed(output: "[1]", at: t0 + 2) }
+        #expect(task.resultAttempts == 2)
+        #expect(task.rejectedResults == 1)
+        #expect(task.conflictingResults == 0)
+        #expect(task.output == "[1]")
+    }
+
+    @Test func aDifferentSecondResultConflicts() throws {
+        var task = try started()
+        try task.succeed(output: "[1]", at: t0 + 1)
+        #expect(throws: LocalTask.Rejection.finished) { try task.succeed(output: "[2]", at: t0 + 2) }
+        #expect(throws: LocalTask.Rejection.finished) { try task.fail(error: "E", cause: nil, at: t0 + 3) }
+        #expect(task.resultAttempts == 3)
+        #expect(task.rejectedResults == 2)
+        #expect(task.conflictingResults == 2)
+
+        var failed = try started()
+        try failed.fail(error: "E", cause: "c", at: t0 + 1)
+        #expect(throws: LocalTask.Rejection.finished) { try failed.fail(error: "E", cause: "c", at: t0 + 2) }
+        #expect(throws: LocalTask.Rejection.finished) { try failed.fail(error: "F", cause: "c", at: t0 + 2) }
+        #expect(failed.rejectedResults == 2)
+        #expect(failed.conflictingResults == 1)
+        #expect(failed.status == .failed)
+        #expect(failed.error == "E")
+    }
+
+    @Test func aLateResultOfATimedOutTaskIsRejectedWithoutConflict() throws {
+        var task = try started(heartbeat: 5)
+        #expect(throws: LocalTask.Rejection.finished) { try task.succeed(output: "{}", at: t0 + 6) }
+        #expect(task.status == .timedOut)
+        #expect(task.resultAttempts == 1)
+        #expect(task.rejectedResults == 1)
+        #expect(task.conflictingResults == 0)
+    }
+
+    @Test func heartbeatsAreNotResults() throws {
+        var task = try started(heartbeat: 5)
+        try task.heartbeat(at: t0 + 1)
+        #expect(task.resultAttempts == 0)
+    }
+}

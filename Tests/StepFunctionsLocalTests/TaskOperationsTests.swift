@@ -34,6 +34,11 @@ import Testing
                 #expect(again.status == 400)
                 #expect(again.errorType == "TaskTimedOut", "\(operation)")
             }
+            // The admin API counts result calls: both late ones were refused and contradict the success.
+            let counted = try await client.admin(.GET, "/_local/tasks/\(id)")
+            #expect(counted["resultAttempts"] as? Int == 3)
+            #expect(counted["rejectedResults"] as? Int == 2)
+            #expect(counted["conflictingResults"] as? Int == 2)
         }
     }
 

@@ -105,6 +105,7 @@ struct TaskView: Encodable {
     enum CodingKeys: String, CodingKey {
         case id, activityArn, status, input, output, error, cause, heartbeatSeconds, timeoutSeconds, heartbeatCount, workerName
         case scheduledAt, startedAt, finishedAt, lastHeartbeatAt, taskTokenFingerprint
+        case resultAttempts, rejectedResults, conflictingResults
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -125,6 +126,9 @@ struct TaskView: Encodable {
         try container.encode(task.finishedAt.map(Self.format), forKey: .finishedAt)
         try container.encode(task.lastHeartbeatAt.map(Self.format), forKey: .lastHeartbeatAt)
         try container.encode(task.token.map { TaskToken($0).fingerprint }, forKey: .taskTokenFingerprint)
+        try container.encode(task.resultAttempts, forKey: .resultAttempts)
+        try container.encode(task.rejectedResults, forKey: .rejectedResults)
+        try container.encode(task.conflictingResults, forKey: .conflictingResults)
     }
 
     static func format(_ date: Date) -> String {

@@ -22,6 +22,12 @@ public struct LocalAdminClient: Sendable {
         public var startedAt: String?
         public var finishedAt: String?
         public var lastHeartbeatAt: String?
+        /// `SendTaskSuccess`/`SendTaskFailure` calls that reached the task, the accepted one included.
+        public var resultAttempts: Int
+        /// Result calls refused because the task had already finished.
+        public var rejectedResults: Int
+        /// Refused result calls that contradicted the task's result (two different outcomes reported).
+        public var conflictingResults: Int
 
         public var isFinished: Bool { ["SUCCEEDED", "FAILED", "TIMED_OUT"].contains(status) }
     }
@@ -79,6 +85,12 @@ public struct LocalAdminClient: Sendable {
     public func injectFault(_ rule: FaultRule) async throws {
         struct Added: Decodable { var id: Int }
         _ = try await send("POST", "faults", body: rule, as: Added.self)
+    }
+
+    /// The faults still to inject (`GET /_local/faults`), with what each has left.
+    public func pendingFaults() async throws -> [FaultPlan.Entry] {
+        struct List: Decodable { var faults: [FaultPlan.Entry] }
+        return try await send("GET", "faults", body: Optional<String>.none, as: List.self).faults
     }
 
     public func clearFaults() async throws {

@@ -63,7 +63,7 @@ public struct FaultDecision: Sendable, Equatable {
 /// The faults still to inject, in the order they were added. Pure: the endpoint asks it what to
 /// do with each request.
 public struct FaultPlan: Sendable {
-    public struct Entry: Sendable, Equatable, Encodable {
+    public struct Entry: Sendable, Equatable, Codable {
         public var id: Int
         public var rule: FaultRule
         /// Requests it will still hit; nil for unlimited.

@@ -44,6 +44,16 @@ public struct LocalTask: Sendable, Equatable {
     public private(set) var output: String?
     public private(set) var error: String?
     public private(set) var cause: String?
+    /// `SendTaskSuccess` and `SendTaskFailure` calls that reached this task, the accepted one
+    /// included (requests a fault stopped before they were carried out are not counted).
+    public private(set) var resultAttempts = 0
+    /// Of those, the ones answered `TaskTimedOut` because the task had already finished: a worker
+    /// retrying a result whose answer it never saw, or reporting one task twice.
+    public private(set) var rejectedResults = 0
+    /// Of the rejected ones, those that contradict the result the task was given (the other
+    /// operation, another output, another error or cause): a worker that reported two different
+    /// outcomes for one task. Late results of a timed-out task are not counted here.
+    public private(set) var conflictingResults = 0
 
     public init(
         id: String, activityArn: String, input: String, heartbeatSeconds: Double?, timeoutSeconds: Double?, scheduledAt: Date
@@ -106,18 +116,33 @@ public struct LocalTask: Sendable, Equatable {
     }
 
     public mutating func succeed(output: String, at now: Date) throws(Rejection) {
-        try requireStarted(at: now)
+        try requireStartedForResult(at: now, conflicts: status != .succeeded || self.output != output)
         status = .succeeded
         self.output = output
         finishedAt = now
     }
 
     public mutating func fail(error: String?, cause: String?, at now: Date) throws(Rejection) {
-        try requireStarted(at: now)
+        try requireStartedForResult(at: now, conflicts: status != .failed || self.error != error || self.cause != cause)
         status = .failed
         self.error = error
         self.cause = cause
         finishedAt = now
+    }
+
+    /// `requireStarted` for a result, counting it; `conflicts` says whether it contradicts the
+    /// task's result should the task already have one.
+    private mutating func requireStartedForResult(at now: Date, conflicts: Bool) throws(Rejection) {
+        resultAttempts += 1
+        do {
+            try requireStarted(at: now)
+        } catch {
+            if error == .finished {
+                rejectedResults += 1
+                if status != .timedOut && conflicts { conflictingResults += 1 }
+            }
+            throw error
+        }
     }
 
     private mutating func requireStarted(at now: Date) throws(Rejection) {
