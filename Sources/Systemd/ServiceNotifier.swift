@@ -5,9 +5,15 @@ public protocol ServiceNotifier: Sendable {
     /// Sends `notifications` in one message. Never throws: without a service manager listening,
     /// notifications are dropped.
     func notify(_ notifications: [ServiceNotification])
+
+    /// Waits, at most `timeout`, until what was notified so far has been sent: before exiting.
+    func flush(timeout: Duration) async
 }
 
 extension ServiceNotifier {
+    /// Notifiers that send at once have nothing to wait for.
+    public func flush(timeout: Duration) async {}
+
     /// `READY=1`, with a status line when given: start-up or a reload is complete.
     public func ready(status: String? = nil) {
         notify([.ready] + (status.map { [.status($0)] } ?? []))

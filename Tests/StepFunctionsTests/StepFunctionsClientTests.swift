@@ -91,6 +91,24 @@ struct StepFunctionsClientTests {
         }
     }
 
+    /// A result retried after a 5xx or a dropped connection may already have been taken: the
+    /// "task gone" that follows says so, and a throttle (refused before any work) does not.
+    @Test func aTaskGoneAfterAnAttemptThatMayHaveArrivedSaysSo() async throws {
+        let gone = ScriptedServer.Reply.error(status: .badRequest, type: "TaskTimedOut", message: "finished")
+        let unavailable = ScriptedServer.Reply.error(status: .serviceUnavailable, type: "ServiceUnavailable", message: "busy")
+        let throttled = ScriptedServer.Reply.error(status: .badRequest, type: "ThrottlingException", message: "slow down")
+        for (script, ambiguous) in [([ScriptedServer.Reply.drop, gone], true), ([unavailable, gone], true), ([throttled, gone], false), ([gone], false)] {
+            try await withClient(script, jitter: [0]) { client, server, _ in
+                let error = try await #require(throws: StepFunctionsError.self) {
+                    try await client.sendTaskSuccess(token: TaskToken("tok"), output: "{}")
+                }
+                #expect(error.kind == .taskGone)
+                #expect(error.afterAmbiguousAttempt == ambiguous, "\(script)")
+                #expect(server.received.count == script.count)
+            }
+        }
+    }
+
     @Test(arguments: [
         ("com.amazonaws.sfn#TaskTimedOut", StepFunctionsError.Kind.taskGone),
         ("InvalidToken", .taskGone),

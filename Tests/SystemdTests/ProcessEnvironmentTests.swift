@@ -44,6 +44,28 @@ extension ProcessEnvironmentTests {
             }
         }
 
+        /// sd_notify blocks while the receiver's queue is full; the daemon's calls must not, and
+        /// the wait before exit is bounded.
+        @Test func aReceiverThatDoesNotReadBlocksNobody() async throws {
+            defer { directory.remove() }
+            let socket = try DatagramSocket(path: directory.file("notify"))
+            let notifier = SystemdNotifier()
+            await withEnvironment(["NOTIFY_SOCKET": socket.notifySocket]) {
+                let clock = ContinuousClock()
+                let sending = clock.measure {
+                    for n in 0..<200 { notifier.status("status \(n)") }  // far beyond the queue's 10 datagrams
+                }
+                #expect(sending < .seconds(1))
+                let flushing = await clock.measure { await notifier.flush(timeout: .milliseconds(300)) }
+                #expect(flushing >= .milliseconds(250) && flushing < .seconds(5))
+                // Once the receiver reads, everything arrives, in order.
+                var received: [String] = []
+                while received.count < 200, let message = await socket.receive(timeout: .seconds(5)) { received.append(message) }
+                #expect(received == (0..<200).map { "STATUS=status \($0)" })
+                await notifier.flush(timeout: .seconds(5))
+            }
+        }
+
         @Test func anAbstractSocketWorksToo() async throws {
             defer { directory.remove() }
             let name = "stepworker-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

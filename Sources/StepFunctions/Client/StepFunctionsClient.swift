@@ -153,12 +153,15 @@ public final class StepFunctionsClient: ActivityService {
         let body = try JSONEncoder().encode(input)
         let retry = retry ?? configuration.retryPolicy
         var attempt = 1
+        var ambiguous = false
         while true {
             do {
                 let response = try await send(operation, body: Array(body), timeout: timeout ?? configuration.requestTimeout)
                 return try decode(Output.self, from: response, operation: operation)
-            } catch let error as StepFunctionsError {
+            } catch var error as StepFunctionsError {
+                error.afterAmbiguousAttempt = ambiguous
                 guard retry.shouldRetry(after: error, attempt: attempt) else { throw error }
+                if error.kind == .transient { ambiguous = true }
                 let delay = retry.delay(beforeRetry: attempt - 1, unitRandom: jitter.next())
                 logger.debug("Retrying call", metadata: [
                     "operation": "\(operation)", "attempt": "\(attempt)", "error": "\(error.code)",

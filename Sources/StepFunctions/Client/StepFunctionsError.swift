@@ -26,6 +26,10 @@ public struct StepFunctionsError: Error, Sendable, Equatable, CustomStringConver
     public var statusCode: Int?
     /// The operation that failed (`GetActivityTask`, …).
     public var operation: String
+    /// An earlier attempt of the same call failed in a way that may have reached the service
+    /// (a 5xx, a dropped connection, a timeout): a `taskGone` answer to a result may then mean
+    /// that attempt was taken and only its answer was lost.
+    public var afterAmbiguousAttempt = false
 
     public init(kind: Kind, code: String, message: String, statusCode: Int? = nil, operation: String) {
         self.kind = kind

@@ -47,6 +47,9 @@ public struct ResultDelivery: Sendable {
         let retried = activity.map { metrics.activity($0) }
         var result = result
         var retry = 0
+        // An attempt that failed after the request may have reached the service (a dropped
+        // connection, a 5xx): the service may have taken that result without our hearing it.
+        var mayHaveArrived = false
         while true {
             do {
                 switch result {
@@ -57,6 +60,13 @@ public struct ResultDelivery: Sendable {
                 return .delivered
             } catch let error as StepFunctionsError {
                 switch error.kind {
+                case .taskGone where mayHaveArrived || error.afterAmbiguousAttempt:
+                    // Most likely the earlier attempt was taken and only its answer was lost.
+                    logger.info("Result most likely delivered by an earlier attempt whose answer was lost", metadata: [
+                        "error": "\(error.code)", "retry": "\(retry)",
+                    ])
+                    forget(token)
+                    return .delivered
                 case .taskGone:
                     logger.info("Task is gone; result not delivered", metadata: ["error": "\(error.code)"])
                     forget(token)
@@ -72,6 +82,7 @@ public struct ResultDelivery: Sendable {
                     forget(token)
                     return .refused(error.description)
                 default:
+                    if error.kind == .transient { mayHaveArrived = true }
                     let delay = backoff.delay(beforeRetry: retry, unitRandom: jitter.next())
                     logger.warning("Could not deliver result; retrying", metadata: [
                         "error": "\(error)", "retry": "\(retry + 1)",

@@ -188,6 +188,7 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
             background.cancelAll()
         }
         notifier.status("stopped; " + counters.statusLine)
+        await notifier.flush(timeout: .seconds(2))
         logger.info("Stopped", metadata: ["status": "\(counters.statusLine)"])
     }
 
