@@ -120,7 +120,7 @@ struct DaemonMetricsTests {
 
             kill(process.processIdentifier, SIGTERM)
             #expect(await exitStatus(process) == 0, "\(h.daemonLog)")
-            await #expect(throws: (any Error).self) { _ = try await MetricsServerTests.request("http://127.0.0.1:\(port)/metrics") }
+            await #expect(throws: (any Error).self) { _ = try await MetricsServerTests.request("http://127.0.0.1:\(port)/metrics", timeout: .seconds(1)) }
         }
     }
 
