@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps build test demo clean vectors
+.PHONY: all deps build test demo clean vectors deb
 
 all: build
 
@@ -25,6 +25,11 @@ demo: deps
 # Regenerates the SigV4 test vectors with botocore (an independent implementation).
 vectors:
 	python3 scripts/make-sigv4-vectors.py > Tests/StepFunctionsTests/Fixtures/sigv4-vectors.json
+
+# Builds dist/stepworker_<version>_<arch>.deb: a release build with the Swift standard library
+# linked in (.build-release), packaged from packaging/deb/, checked with lintian (no errors).
+deb: deps
+	SWIFT="$(SWIFT)" scripts/build-deb.sh
 
 clean:
 	rm -rf .build
