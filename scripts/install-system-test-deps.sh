@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what `make deb` and `make test-system` need beyond the build (dpkg-dev for
-# dpkg-shlibdeps, lintian, debootstrap, systemd-container for systemd-nspawn) when missing:
+# Installs what `make deb` and `make test-system` need beyond the build when missing (dpkg-dev
+# for dpkg-shlibdeps, lintian, debootstrap, systemd-container for systemd-nspawn, curl, jq):
 # with apt when running as root, otherwise it says what to install and fails.
 #   scripts/install-system-test-deps.sh deb      only what building and checking the .deb needs
 #   scripts/install-system-test-deps.sh system   also what booting a container needs
@@ -15,6 +15,7 @@ if [ "$want" = system ]; then
     command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
     command -v systemd-nspawn >/dev/null 2>&1 || missing+=(systemd-container)
     command -v curl >/dev/null 2>&1 || missing+=(curl)
+    command -v jq >/dev/null 2>&1 || missing+=(jq)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
