@@ -133,7 +133,7 @@ if [ "$(cat "$ROOTFS/.debootstrap-args" 2>/dev/null || true)" != "${DEBOOTSTRAP_
     t=$(date +%s)
     say "debootstrap ${DEBOOTSTRAP_ARGS[*]} into $ROOTFS (once; later runs reuse it)"
     rm -rf "$ROOTFS" "$ROOTFS.tmp"
-    if ! debootstrap "${DEBOOTSTRAP_ARGS[@]}" "$ROOTFS.tmp" "$MIRROR" >"$LOGS/debootstrap.log" 2>&1; then
+    if ! timeout 1200 debootstrap "${DEBOOTSTRAP_ARGS[@]}" "$ROOTFS.tmp" "$MIRROR" >"$LOGS/debootstrap.log" 2>&1; then
         tail -n 5 "$LOGS/debootstrap.log" | sed 's/^/      /'
         rm -rf "$ROOTFS.tmp"
         skip "debootstrap could not build a bookworm tree from $MIRROR (no network?); log: $LOGS/debootstrap.log"
