@@ -322,6 +322,18 @@ if [ "$(unit_prop ActiveState)" != active ] || [ "$(unit_prop MainPID)" != "$pid
 fi
 pass "systemctl reload stepworker: still active, same main process $pid"
 
+# ---- Upgrade (the same package again): the edited conffile stays, the running service is
+# restarted (try-restart) and says nothing about "not started".
+pid=$(unit_prop MainPID)
+out=$(CT_TIMEOUT=200 ct dpkg -i /root/stepworker.deb 2>&1 </dev/null) || fail "dpkg -i over the installed package" "$out"
+! grep -q "NOT started" <<<"$out" || fail "an upgrade does not print the first-install message" "$out"
+ct grep -q '^name = "system-test-worker"' /etc/stepworker/stepworker.toml ||
+    fail "an upgrade keeps the edited /etc/stepworker/stepworker.toml"
+if [ "$(unit_prop ActiveState)" != active ] || [ "$(unit_prop MainPID)" = "$pid" ]; then
+    fail "an upgrade restarts the running service" "$(unit_prop ActiveState) pid $(unit_prop MainPID) (was $pid)"
+fi
+pass "upgrade (dpkg -i again): the edited config stays, the service restarted (pid $pid -> $(unit_prop MainPID))"
+
 # ---- Stop drains: a task running when the stop comes finishes within shutdown_grace.
 id=$(submit '{"sleep": 5}') || fail "submit a long task to the local endpoint"
 for _ in $(seq 1 100); do
