@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps build test demo clean vectors
+.PHONY: all deps build test demo clean vectors deb test-system
 
 all: build
 
@@ -25,6 +25,18 @@ demo: deps
 # Regenerates the SigV4 test vectors with botocore (an independent implementation).
 vectors:
 	python3 scripts/make-sigv4-vectors.py > Tests/StepFunctionsTests/Fixtures/sigv4-vectors.json
+
+# Builds dist/stepworker_<version>_<arch>.deb: a release build with the Swift standard library
+# linked in (.build-release), packaged from packaging/deb/, checked with lintian (no errors).
+deb: deps
+	SWIFT="$(SWIFT)" scripts/build-deb.sh
+
+# Installs the .deb in a booted Debian bookworm container (systemd-nspawn; the tree is cached in
+# .build-system/) and drives the service with systemctl against the local endpoint. Needs root;
+# exits 77 when this machine cannot boot a container (and says why), 1 when a step fails.
+# (No `deps` prerequisite: on a machine that cannot run it, the script says so and skips.)
+test-system:
+	SWIFT="$(SWIFT)" scripts/test-system.sh
 
 clean:
 	rm -rf .build
