@@ -23,6 +23,9 @@ LOGS="$CACHE/logs"
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ACTIVITY=system-test
 ARN="arn:aws:states:us-east-1:123456789012:activity:$ACTIVITY"
+# Added by a reload.
+ADDED=system-test-added
+ADDED_ARN="arn:aws:states:us-east-1:123456789012:activity:$ADDED"
 ACCESS_KEY=AKIDSYSTEMTEST
 SECRET_KEY=system-test-secret
 HANDLER=/usr/local/libexec/stepworker-system-test/handler.sh
@@ -223,7 +226,7 @@ pass "stepworker.service is enabled and inactive after install"
 
 # ---- The local endpoint on the host's loopback.
 "$bin" local-endpoint --listen 127.0.0.1:0 --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" \
-    --activity "$ACTIVITY" --poll-seconds 2 >"$LOGS/endpoint.out" 2>"$LOGS/endpoint.err" &
+    --activity "$ACTIVITY" --activity "$ADDED" --poll-seconds 2 >"$LOGS/endpoint.out" 2>"$LOGS/endpoint.err" &
 endpoint_pid=$!
 for _ in $(seq 1 100); do
     endpoint=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$LOGS/endpoint.out")
@@ -234,9 +237,9 @@ done
 [ -n "$endpoint" ] || fail "stepworker local-endpoint starts" "$(cat "$LOGS/endpoint.err")"
 pass "local endpoint at $endpoint, activity $ACTIVITY"
 
-submit() { # input-json -> task id
+submit() { # input-json [activity-arn] -> task id
     curl -sS --fail --max-time 10 -X POST "$endpoint/_local/tasks" \
-        -d "$(jq -nc --arg arn "$ARN" --arg input "$1" '{activityArn: $arn, input: $input, heartbeatSeconds: 30, timeoutSeconds: 120}')" |
+        -d "$(jq -nc --arg arn "${2:-$ARN}" --arg input "$1" '{activityArn: $arn, input: $input, heartbeatSeconds: 30, timeoutSeconds: 120}')" |
         jq -r .id
 }
 task() { curl -sS --fail --max-time 45 "$endpoint/_local/tasks/$1${2:+?waitSeconds=$2}"; }
@@ -313,14 +316,33 @@ handler_line=$(ct journalctl --no-pager -u stepworker.service "STEPWORKER_TASK_I
 [ "$handler_line" -ge 1 ] || fail "the handler's stderr is in the journal with STEPWORKER_TASK_ID"
 pass "journal: the handler's stderr line carries STEPWORKER_TASK_ID=$fingerprint"
 
-# ---- Reload keeps the service running (what reload does is tested elsewhere).
+# ---- Reload: an activity added to the file is served by the same process; a broken file
+# fails `systemctl reload` (the unit checks before signalling) and the service goes on.
 pid=$(unit_prop MainPID)
+ct sh -c "printf '\n[[activity]]\narn = \"%s\"\ncommand = [\"%s\"]\n' '$ADDED_ARN' '$HANDLER' >>/etc/stepworker/stepworker.toml"
 CT_TIMEOUT=60 ct systemctl reload stepworker.service || fail "systemctl reload stepworker"
-sleep 1
 if [ "$(unit_prop ActiveState)" != active ] || [ "$(unit_prop MainPID)" != "$pid" ]; then
     fail "stepworker stays active, same process, after reload" "$(unit_prop ActiveState) pid $(unit_prop MainPID) (was $pid)"
 fi
-pass "systemctl reload stepworker: still active, same main process $pid"
+id=$(submit '{"added": true}' "$ADDED_ARN") || fail "submit a task to the added activity"
+result=$(task "$id" 30) || fail "read task $id from the local endpoint"
+[ "$(jq -r .status <<<"$result")" = SUCCEEDED ] || fail "the activity added by reload serves task $id" "$result"
+ct journalctl --no-pager -u stepworker.service "STEPWORKER_ACTIVITY=$ADDED" -o cat | grep -q "^Activity added$" ||
+    fail "the journal says the activity was added" "$(ct journalctl --no-pager -u stepworker.service -o cat -n 20)"
+pass "systemctl reload stepworker: activity $ADDED added and served by the same process $pid; status: $(unit_prop StatusText)"
+
+ct cp /etc/stepworker/stepworker.toml /root/stepworker.toml.good
+ct sh -c "printf 'concurrency = \"lots\"\n' >>/etc/stepworker/stepworker.toml"
+if out=$(CT_TIMEOUT=60 ct systemctl reload stepworker.service 2>&1); then
+    fail "systemctl reload fails on a broken configuration" "$out"
+fi
+ct journalctl --no-pager -u stepworker.service -o cat -n 50 | grep -q "concurrency: " ||
+    fail "the journal names the broken key" "$(ct journalctl --no-pager -u stepworker.service -o cat -n 20)"
+if [ "$(unit_prop ActiveState)" != active ] || [ "$(unit_prop MainPID)" != "$pid" ]; then
+    fail "stepworker stays active after a refused reload" "$(unit_prop ActiveState) pid $(unit_prop MainPID) (was $pid)"
+fi
+ct cp /root/stepworker.toml.good /etc/stepworker/stepworker.toml
+pass "a broken configuration fails systemctl reload with the problem in the journal; the service goes on"
 
 # ---- Upgrade (the same package again): the edited conffile stays, the running service is
 # restarted (try-restart) and says nothing about "not started".
