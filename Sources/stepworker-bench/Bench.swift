@@ -91,24 +91,33 @@ struct Bench {
 
         // 1. Throughput next to the bare spawn rate.
         var table = Table(
-            "handler", "conc", "tasks", "worker/s", "bare/s", "ratio", "target >=70%", "daemon CPU", "handlers CPU",
-            "endpoint CPU", "machine busy")
+            "handler", "state", "conc", "tasks", "worker/s", "bare/s", "ratio", "target >=70%", "daemon CPU/task",
+            "daemon CPU", "handlers CPU", "endpoint CPU", "machine busy")
         var endpointBusiest = 0.0
-        for handler in handlers {
+        let tmpfsState = "/dev/shm/stepworker-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: tmpfsState, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: tmpfsState) }
+        // The last runs put the outbox on tmpfs: the same work without the cost of fsync.
+        let runs = handlers.map { ($0, nil as String?) } + [(handlers[0], tmpfsState)]
+        for (handler, state) in runs {
             for concurrency in options.concurrencies {
-                let row = try await throughput(handler, concurrency: concurrency)
+                let row = try await throughput(
+                    handler, concurrency: concurrency, stateDirectory: state.map { "\($0)/throughput-\(concurrency)" })
                 let ratio = row.rate / row.bare.rate
                 endpointBusiest = max(endpointBusiest, row.endpointCPU)
                 table.add(
-                    handler.label, "\(concurrency)", "\(row.tasks)", format(row.rate, 0), format(row.bare.rate, 0),
-                    format(ratio * 100, 0) + "%", ratio >= 0.7 ? "met" : "missed", percent(row.daemonCPU),
+                    handler.label, state == nil ? "ext4" : "tmpfs", "\(concurrency)", "\(row.tasks)", format(row.rate, 0),
+                    format(row.bare.rate, 0), format(ratio * 100, 0) + "%", ratio >= 0.7 ? "met" : "missed",
+                    format(row.daemonCPU / 100 / row.rate * 1000, 2) + " ms", percent(row.daemonCPU),
                     percent(row.handlersCPU), percent(row.endpointCPU), percent(row.machineBusy))
                 if row.failed > 0 { say("  warning: \(row.failed) of \(row.tasks) tasks did not succeed") }
             }
         }
-        say("Throughput: tasks/s through `stepworker run` (one activity, pollers = concurrency = conc, log_level info)")
-        say("next to bare posix_spawn+pipes+waitpid of the same handler at the same parallelism, measured just before.")
-        say("CPU columns are % of one core during the timed run (machine busy: all cores, 100% each, anyone's).")
+        say("Throughput: tasks/s through `stepworker run` (one activity, pollers = concurrency = conc, log_level info,")
+        say("state_directory on ext4, or on tmpfs to show what fsync costs) next to bare posix_spawn+pipes+waitpid of")
+        say("the same handler at the same parallelism, measured just before. handler /bin/cat: the binary itself;")
+        say("sh+cat: a #!/bin/sh script running cat. CPU columns are % of one core during the timed run (handlers:")
+        say("children the daemon reaped; machine busy: all cores, 100% each, anyone's).")
         say(table.render())
         say("")
 
@@ -140,6 +149,8 @@ struct Bench {
         idleTable.add("polls that returned in the window", "\(idle.pollsReturned)", "")
         idleTable.add("VmRSS", megabytes(idle.rss), idle.rss < 30 * 1024 ? "< 30 MB: met" : "< 30 MB: missed")
         idleTable.add("VmHWM (peak since start)", megabytes(idle.hwm), idle.hwm < 30 * 1024 ? "< 30 MB: met" : "< 30 MB: missed")
+        idleTable.add("  of VmRSS: RssAnon (heap, stacks)", megabytes(idle.rssAnon), "")
+        idleTable.add("  of VmRSS: RssFile (mapped binary, libraries)", megabytes(idle.rssFile), "")
         idleTable.add("threads", "\(idle.threads)", "")
         say("Idle: 8 activities x 8 pollers (concurrency 8 each) = \(idle.openPolls) open 60 s long polls, no tasks,")
         say("measured over \(format(idle.window.seconds, 0)) s after the polls were open (% of one core).")
@@ -169,18 +180,19 @@ struct Bench {
         var rate: Double { Double(tasks) / elapsed.seconds }
     }
 
-    mutating func throughput(_ handler: Handler, concurrency: Int) async throws -> ThroughputResult {
+    mutating func throughput(_ handler: Handler, concurrency: Int, stateDirectory: String?) async throws -> ThroughputResult {
         let binary = options.binary
         let bare = await BareSpawn.measure(
             executable: handler.path, input: Self.input, parallelism: concurrency, duration: .seconds(options.spawnSeconds))
         guard bare.failures == 0, bare.spawns > 0 else { throw BenchError("bare spawn of \(handler.path) failed \(bare.failures) times") }
         let count = min(max(Int(bare.rate * options.taskSeconds), 200), 5000)
-        let directory = root + "/throughput-\(concurrency)-\(handler.label.replacingOccurrences(of: "/", with: "_"))"
+        let directory = root + "/throughput-\(concurrency)-\(handler.label.replacingOccurrences(of: "/", with: "_"))-\(stateDirectory == nil ? "ext4" : "tmpfs")"
         let (result, ready) = try await withEndpoint(activities: ["bench"]) { server in
             let arn = Self.arn("bench")
             let daemon = try Daemon(
                 binary: binary, directory: directory, endpoint: server.baseURL,
-                activities: [.init(arn: arn, command: handler.path, concurrency: concurrency)], logLevel: "info")
+                activities: [.init(arn: arn, command: handler.path, concurrency: concurrency)], logLevel: "info",
+                stateDirectory: stateDirectory)
             do {
                 let ready = try await daemon.waitReady()
                 try await Self.waitForOpenPolls(server, count: concurrency, daemon: daemon)
@@ -296,6 +308,8 @@ struct Bench {
         var pollsReturned: Int
         var rss: Int
         var hwm: Int
+        var rssAnon: Int
+        var rssFile: Int
         var threads: Int
     }
 
@@ -325,9 +339,9 @@ struct Bench {
                 let result = IdleResult(
                     openPolls: openPolls, window: window,
                     cpuTicksPercent: Double(after.cpuTicks - before.cpuTicks) / ProcSnapshot.ticksPerSecond / window.seconds * 100,
-                    cpuSchedPercent: Double(after.threadRunNanoseconds - before.threadRunNanoseconds) / 1e9 / window.seconds * 100,
-                    wakeupsPerSecond: Double(after.contextSwitches - before.contextSwitches) / window.seconds,
-                    pollsReturned: pollsAfter - pollsBefore, rss: after.vmRSS, hwm: after.vmHWM, threads: after.threads)
+                    cpuSchedPercent: Double(after.threadRunNanoseconds(since: before)) / 1e9 / window.seconds * 100,
+                    wakeupsPerSecond: Double(after.contextSwitches(since: before)) / window.seconds,
+                    pollsReturned: pollsAfter - pollsBefore, rss: after.vmRSS, hwm: after.vmHWM, rssAnon: after.rssAnon, rssFile: after.rssFile, threads: after.threads)
                 return (result, ready)
             } catch {
                 await daemon.stop { await server.shutdown() }

@@ -7,15 +7,19 @@ struct ProcSnapshot {
     var cpuTicks: Int
     /// cutime + cstime: CPU of children it has waited for (the handlers), in ticks.
     var childTicks: Int
-    /// Sum of every thread's run time from /proc/PID/task/*/schedstat, in nanoseconds: the same
-    /// CPU time as `cpuTicks` at nanosecond resolution (threads that already ended are missing).
-    var threadRunNanoseconds: Int
-    /// Voluntary + involuntary context switches summed over the threads alive now.
-    var contextSwitches: Int
+    /// Each thread's run time from /proc/PID/task/TID/schedstat, in nanoseconds: the same CPU
+    /// time as `cpuTicks` at nanosecond resolution, but only for threads alive now.
+    var threadRunNanoseconds: [Int: Int]
+    /// Voluntary + involuntary context switches of each thread alive now.
+    var contextSwitches: [Int: Int]
     var threads: Int
     /// kB.
     var vmRSS: Int
     var vmHWM: Int
+    /// The parts of VmRSS: anonymous memory (heap, stacks: the process's own) and file pages
+    /// (mapped binaries and libraries, shared with every process that maps them).
+    var rssAnon: Int
+    var rssFile: Int
     var at: ContinuousClock.Instant
 
     static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
@@ -30,8 +34,8 @@ struct ProcSnapshot {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         func field(_ number: Int) -> Int { Int(fields[number - 3]) ?? 0 }
         var snapshot = ProcSnapshot(
-            cpuTicks: field(14) + field(15), childTicks: field(16) + field(17), threadRunNanoseconds: 0,
-            contextSwitches: 0, threads: 0, vmRSS: 0, vmHWM: 0, at: at)
+            cpuTicks: field(14) + field(15), childTicks: field(16) + field(17), threadRunNanoseconds: [:],
+            contextSwitches: [:], threads: 0, vmRSS: 0, vmHWM: 0, rssAnon: 0, rssFile: 0, at: at)
         for line in status.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
             guard parts.count == 2 else { continue }
@@ -39,6 +43,8 @@ struct ProcSnapshot {
             switch parts[0] {
             case "VmRSS": snapshot.vmRSS = number
             case "VmHWM": snapshot.vmHWM = number
+            case "RssAnon": snapshot.rssAnon = number
+            case "RssFile": snapshot.rssFile = number
             case "Threads": snapshot.threads = number
             default: break
             }
@@ -46,15 +52,26 @@ struct ProcSnapshot {
         let taskDirectory = "/proc/\(pid)/task"
         for thread in (try? FileManager.default.contentsOfDirectory(atPath: taskDirectory)) ?? [] {
             if let schedstat = try? String(contentsOfFile: "\(taskDirectory)/\(thread)/schedstat", encoding: .utf8) {
-                snapshot.threadRunNanoseconds += Int(schedstat.split(separator: " ").first ?? "") ?? 0
+                snapshot.threadRunNanoseconds[Int(thread) ?? 0] = Int(schedstat.split(separator: " ").first ?? "") ?? 0
             }
             if let threadStatus = try? String(contentsOfFile: "\(taskDirectory)/\(thread)/status", encoding: .utf8) {
                 for line in threadStatus.split(separator: "\n") where line.contains("ctxt_switches") {
-                    snapshot.contextSwitches += Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last ?? "") ?? 0
+                    snapshot.contextSwitches[Int(thread) ?? 0, default: 0] += Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last ?? "") ?? 0
                 }
             }
         }
         return snapshot
+    }
+
+    /// CPU nanoseconds from `before` to this snapshot, thread by thread: threads that ended in
+    /// between are missing (libdispatch retires idle worker threads), new ones count whole.
+    func threadRunNanoseconds(since before: ProcSnapshot) -> Int {
+        threadRunNanoseconds.reduce(0) { sum, thread in sum + thread.value - (before.threadRunNanoseconds[thread.key] ?? 0) }
+    }
+
+    /// Context switches from `before` to this snapshot, counted as `threadRunNanoseconds(since:)`.
+    func contextSwitches(since before: ProcSnapshot) -> Int {
+        contextSwitches.reduce(0) { sum, thread in sum + thread.value - (before.contextSwitches[thread.key] ?? 0) }
     }
 }
 
