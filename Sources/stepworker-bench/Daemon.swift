@@ -72,10 +72,14 @@ final class Daemon: @unchecked Sendable {
 
     /// Time from spawn to READY=1.
     func waitReady() async throws -> Duration {
-        guard let ready = await notify.wait(for: "READY=1") else {
-            throw BenchError("the daemon sent no READY=1 within 30 s; its log:\n\(log)")
+        let end = ContinuousClock.now.advanced(by: .seconds(30))
+        while ContinuousClock.now < end {
+            if let ready = await notify.wait(for: "READY=1", timeout: .milliseconds(100)) { return ready - spawnedAt }
+            if !process.isRunning {
+                throw BenchError("the daemon exited (\(process.terminationStatus)) before READY=1; its log:\n\(log)")
+            }
         }
-        return ready - spawnedAt
+        throw BenchError("the daemon sent no READY=1 within 30 s; its log:\n\(log)")
     }
 
     /// SIGTERM, then `afterSignal` (the endpoint shuts down, answering open polls), then waits
