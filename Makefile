@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps build test demo clean vectors deb test-system
+.PHONY: all deps build test demo bench clean vectors deb test-system
 
 all: build
 
@@ -21,6 +21,13 @@ test: deps
 demo: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product stepworker
 	scripts/demo.sh
+
+# Benchmarks (DESIGN section 7, docs/benchmark.md): a release build of stepworker run against the
+# local endpoint; prints throughput, per-task overhead, idle CPU/RSS and time to READY=1.
+bench: deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker-bench
+	.build-release/release/stepworker-bench --binary .build-release/release/stepworker $(BENCH_FLAGS)
 
 # Regenerates the SigV4 test vectors with botocore (an independent implementation).
 vectors:

@@ -112,6 +112,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `make bench`: runs the real binary against the in-process local endpoint and prints
+        // throughput, per-task overhead, idle CPU/RSS and time to READY (docs/benchmark.md).
+        .executableTarget(
+            name: "stepworker-bench",
+            dependencies: [
+                "StepFunctions",
+                "StepFunctionsLocal",
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "StepFunctionsTests",
             dependencies: [

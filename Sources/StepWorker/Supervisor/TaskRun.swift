@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import StepFunctions
 import Synchronization
+import Systemd
 
 /// One task from receipt to delivered result: journal it, start its handler, heartbeat while it
 /// runs, stop the handler if the service says the task is gone, map the outcome, keep it in the
@@ -106,7 +107,16 @@ public struct TaskRun: Sendable {
             "STEPWORKER_DURATION_MS": "\((ContinuousClock.now - started).milliseconds)",
         ])
 
-        switch try await delivery.deliver(result, token: task.token, activity: activity.name) {
+        let handled = ContinuousClock.now
+        let delivered = try await delivery.deliver(result, token: task.token, activity: activity.name)
+        // For `make bench` (docs/benchmark.md): where a task's time went, in microseconds. The
+        // handler's time is spawn to exit as the runner measured it; the rest is the worker's.
+        logger.debug("Task timing", metadata: [
+            "STEPWORKER_HANDLER_US": "\(ServiceNotification.microseconds(runResult.duration))",
+            "STEPWORKER_OVERHEAD_US": "\(ServiceNotification.microseconds(ContinuousClock.now - started - runResult.duration))",
+            "STEPWORKER_DELIVERY_US": "\(ServiceNotification.microseconds(ContinuousClock.now - handled))",
+        ])
+        switch delivered {
         case .delivered: return .delivered(result)
         case .taskGone: return .taskGone
         case .refused: return .refused(result)
