@@ -10,6 +10,10 @@ import StepFunctions
 /// - `outbox/`: a record per result not yet acknowledged, written (fsync) before the first send
 ///   and removed once the service acknowledged it or said the token is dead.
 ///
+/// Writes are durable (file and directory fsynced); removals are not, because a record a crash
+/// brings back only makes the next start send a result again, which the service refuses as
+/// finished: a task is never lost and never reported twice with different outcomes.
+///
 /// Records hold whole task tokens, which the service needs; the directories are mode 0700 and
 /// the files 0600. Records are named by the token's fingerprint, never by the token.
 public struct ResultOutbox: Sendable {
@@ -48,18 +52,18 @@ public struct ResultOutbox: Sendable {
     public func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws {
         let record = Record(token: token.rawValue, activityArn: activityArn, result: result)
         try DurableFile.write(try record.encoded(), to: path(outboxDirectory, token), in: outboxDirectory)
-        try DurableFile.remove(path(inflightDirectory, token), in: inflightDirectory)
+        try DurableFile.remove(path(inflightDirectory, token))
     }
 
     /// The service took the result (or said the token is dead): forget it.
     public func acknowledge(token: TaskToken) throws {
-        try DurableFile.remove(path(outboxDirectory, token), in: outboxDirectory)
+        try DurableFile.remove(path(outboxDirectory, token))
     }
 
     /// The task ended with nothing to report (the service said it is gone): forget it.
     public func forget(token: TaskToken) throws {
-        try DurableFile.remove(path(inflightDirectory, token), in: inflightDirectory)
-        try DurableFile.remove(path(outboxDirectory, token), in: outboxDirectory)
+        try DurableFile.remove(path(inflightDirectory, token))
+        try DurableFile.remove(path(outboxDirectory, token))
     }
 
     /// `store`, logging instead of throwing: the caller delivers the result either way.
@@ -96,7 +100,7 @@ public struct ResultOutbox: Sendable {
             if !FileManager.default.fileExists(atPath: path(outboxDirectory, token)) {
                 try store(WorkerFailure.interrupted(), token: token, activityArn: record.activityArn)
             } else {
-                try DurableFile.remove(file, in: inflightDirectory)
+                try DurableFile.remove(file)
             }
         }
         var pending: [Pending] = []

@@ -203,6 +203,36 @@ struct SupervisorTests {
             #expect(try outbox.recover().pending.isEmpty)
         }
     }
+
+    /// Removals from the outbox are not fsynced: a record a crash brought back after its result
+    /// was taken is sent again at start, refused by the service as finished, and cleared; the
+    /// task keeps its first outcome.
+    @Test func aRecordACrashBroughtBackIsRefusedAndCleared() async throws {
+        try await withHarness { h in
+            let configuration = try await h.configuration([("revived", "cat", "")])
+            let arn = configuration.activities[0].arn.description
+            let id = try await h.admin.submitTask(activityArn: arn, input: #"{"first":true}"#)
+            let task = try #require(try await h.client.getActivityTask(activityArn: arn, workerName: "previous"))
+            try await h.client.sendTaskSuccess(token: task.token, output: #"{"first":true}"#)
+            let outbox = try ResultOutbox(stateDirectory: h.stateDirectory)
+            try outbox.recordStarted(token: task.token, activityArn: arn)  // as if both removals were lost
+            try outbox.store(.success(output: #"{"first":true}"#), token: task.token, activityArn: arn)
+            try outbox.recordStarted(token: task.token, activityArn: arn)
+
+            let supervisor = try h.supervisor(configuration)
+            let running = Task { await supervisor.run() }
+            #expect(await h.log.waitFor { $0 == "Task is gone; result not delivered" })
+            supervisor.stop()
+            await running.value
+            let state = try await h.admin.task(id)
+            #expect(state.status == "SUCCEEDED")
+            #expect(state.output == #"{"first":true}"#)
+            #expect(state.conflictingResults == 0)
+            #expect(state.resultAttempts == 2 && state.rejectedResults == 1)
+            #expect(try outbox.recover().pending.isEmpty)
+            #expect(FileManager.default.subpaths(atPath: h.stateDirectory + "/inflight")?.isEmpty ?? true)
+        }
+    }
 }
 
 /// The watchdog's health decision, without time or I/O.
