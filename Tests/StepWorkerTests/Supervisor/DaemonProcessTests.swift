@@ -60,8 +60,8 @@ struct DaemonProcessTests {
         }
     }
 
-    func withHarness(_ body: (Harness) async throws -> Void) async throws {
-        try await LocalSession.with(.init(credentials: Self.credentials, pollDuration: .seconds(1))) { session in
+    func withHarness(pollDuration: Duration = .seconds(1), _ body: (Harness) async throws -> Void) async throws {
+        try await LocalSession.with(.init(credentials: Self.credentials, pollDuration: pollDuration)) { session in
             try await body(Harness(server: session.server, admin: session.admin))
         }
     }
@@ -117,6 +117,40 @@ struct DaemonProcessTests {
             #expect(try await h.admin.stats().activities[arn]?.openPolls == 0)
             #expect(h.daemonLog.contains("Stop requested again"))
             #expect(!h.daemonLog.contains(Self.credentials.secretAccessKey))
+        }
+    }
+
+    /// SIGTERM never aborts an open poll (a task handed to an aborted poll would be lost until
+    /// it times out): the poll stays open, and the task it brings fails at once with
+    /// `Worker.ShuttingDown` while a running handler still finishes. 10 s polls here, so the
+    /// poll is surely open when the task comes.
+    @Test func aTaskBroughtByAPollOpenAtSIGTERMFailsWithShuttingDown() async throws {
+        try await withHarness(pollDuration: .seconds(10)) { h in
+            let dir = h.directory.path
+            let script = "touch \(dir)/started; while [ ! -e \(dir)/gate ]; do sleep 0.02; done; cat"
+            let (config, arn) = try await h.configuration("open-poll", script: script, grace: "30s")
+            let notify = try NotifySocket(path: dir + "/notify")
+            let process = try h.start(config: config, notify: notify)
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            #expect(await notify.waitFor { $0 == "READY=1" }, "\(h.daemonLog)")
+            let running = try await h.admin.submitTask(activityArn: arn, input: #"{"running":true}"#)
+            try await waitForFile(dir + "/started")
+            while try await h.admin.stats().activities[arn]?.openPolls != 1 { try await Task.sleep(for: .milliseconds(10)) }
+
+            kill(process.processIdentifier, SIGTERM)
+            #expect(await notify.waitFor { $0 == "STOPPING=1" })
+            #expect(try await h.admin.stats().activities[arn]?.openPolls == 1, "the open poll was aborted")
+            let late = try await h.admin.submitTask(activityArn: arn, input: #"{"late":true}"#)
+            let refused = try await h.admin.task(late, waitUpTo: .seconds(20))
+            #expect(refused.status == "FAILED")
+            #expect(refused.error == "Worker.ShuttingDown")
+            #expect(process.isRunning)  // still draining: the handler is running
+
+            _ = FileManager.default.createFile(atPath: dir + "/gate", contents: nil)
+            #expect(await Self.waitForExit(process, notify: notify, timeout: .seconds(30)) == 0, "\(h.daemonLog)")
+            #expect(try await h.admin.task(running).output == #"{"running":true}"#)
+            #expect(try await h.admin.stats().activities[arn]?.openPolls == 0)
+            #expect(try await h.admin.tasks(status: "STARTED").isEmpty)
         }
     }
 
