@@ -59,7 +59,8 @@ public struct TaskRun: Sendable {
         let metrics = self.metrics.activity(activity.name)
 
         do {
-            try outbox.recordStarted(token: task.token, activityArn: activity.arn.description)
+            let (outbox, token, arn) = (self.outbox, task.token, activity.arn.description)
+            try await BlockingIO.run { try outbox.recordStarted(token: token, activityArn: arn) }
         } catch {
             logger.error("Could not journal the task; running it without crash protection", metadata: ["error": "\(error)"])
         }
@@ -96,7 +97,8 @@ public struct TaskRun: Sendable {
         if case .stopped = runResult.termination, stop.isStopping {
             result = WorkerFailure.shuttingDown("the worker stopped while the handler ran (shutdown_grace ran out)")
         }
-        outbox.keep(result, token: task.token, activityArn: activity.arn.description, logger: logger)
+        let (outbox, token, arn, kept) = (self.outbox, task.token, activity.arn.description, result)
+        await BlockingIO.run { outbox.keep(kept, token: token, activityArn: arn, logger: logger) }
         let outcomeName: String
         switch result {
         case .success: outcomeName = "succeeded"
