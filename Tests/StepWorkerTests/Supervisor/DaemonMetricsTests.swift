@@ -54,16 +54,8 @@ struct DaemonMetricsTests {
         return lines
     }
 
-    func exitStatus(_ process: Process, timeout: Duration = .seconds(30)) async -> Int32? {
-        let end = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now >= end {
-                kill(process.processIdentifier, SIGKILL)
-                return nil
-            }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return process.terminationStatus
+    func exitStatus(_ process: Process) async -> Int32? {
+        await DaemonProcessTests().exitStatus(process)
     }
 
     @Test func tasksShowUpInGetMetricsAndTheListenerClosesAtStop() async throws {
@@ -141,19 +133,11 @@ struct DaemonMetricsTests {
             arn = "arn:aws:states:us-east-1:123456789012:activity:a"
             command = ["\(handler)"]
             """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: RepositoryPaths.binary)
-        process.arguments = ["run", "--config", file]
-        process.environment = [
+        let (status, output) = try DaemonProcessTests.runUntilExit(config: file, environment: [
             "PATH": "/usr/bin:/bin", "HOME": directory.path, "AWS_ACCESS_KEY_ID": "AKIDTAKEN", "AWS_SECRET_ACCESS_KEY": "taken",
-        ]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        ])
         await taken.shutdown()
-        #expect(process.terminationStatus == 1, "\(output)")
+        #expect(status == 1, "\(output)")
         #expect(output.contains("Cannot start"), "\(output)")
         #expect(output.contains("metrics.listen: cannot listen on 127.0.0.1:\(taken.port)"), "\(output)")
     }

@@ -81,6 +81,21 @@ struct DaemonProcessTests {
         return process.terminationStatus
     }
 
+    /// Runs `stepworker run --config file` until it exits (a start that fails): its exit status
+    /// and everything it wrote on stderr.
+    static func runUntilExit(config file: String, environment: [String: String]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RepositoryPaths.binary)
+        process.arguments = ["run", "--config", file]
+        process.environment = environment
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     func waitForFile(_ path: String) async throws {
         while !FileManager.default.fileExists(atPath: path) { try await Task.sleep(for: .milliseconds(10)) }
     }
@@ -181,16 +196,8 @@ struct DaemonProcessTests {
             arn = "arn:aws:states:eu-west-1:123456789012:activity:a"
             command = ["/nonexistent"]
             """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: RepositoryPaths.binary)
-        process.arguments = ["run", "--config", file]
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": directory.path]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 78)
+        let (status, output) = try Self.runUntilExit(config: file, environment: ["PATH": "/usr/bin:/bin", "HOME": directory.path])
+        #expect(status == 78)
         #expect(output.contains("\(file):2: worker.log_level:"))
         #expect(output.contains("\(file):5: activity[0].command[0]: /nonexistent does not exist"))
     }
@@ -208,19 +215,11 @@ struct DaemonProcessTests {
             arn = "arn:aws:states:us-east-1:123456789012:activity:a"
             command = ["\(handler)"]
             """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: RepositoryPaths.binary)
-        process.arguments = ["run", "--config", file]
         // IMDS and the container endpoint pointed at a closed port: nothing answers.
-        process.environment = [
+        let (status, output) = try Self.runUntilExit(config: file, environment: [
             "PATH": "/usr/bin:/bin", "HOME": directory.path, "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9",
-        ]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1, "\(output)")
+        ])
+        #expect(status == 1, "\(output)")
         #expect(output.contains("no AWS credentials found"), "\(output)")
     }
 }
