@@ -28,8 +28,7 @@ changelog_version=$(sed -n '1s/^stepworker (\([^)]*\)).*/\1/p' packaging/deb/cha
 [ "$changelog_version" = "$version" ] ||
     die "packaging/deb/changelog starts with $changelog_version, the binary says $version: add a changelog entry"
 
-scripts/install-deps.sh
-scripts/install-system-test-deps.sh deb
+scripts/install-deps.sh deb
 arch=$(dpkg --print-architecture)
 
 say "release build of stepworker $version (static Swift stdlib, scratch path $SCRATCH)"

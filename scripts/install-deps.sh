@@ -1,12 +1,30 @@
 #!/usr/bin/env bash
-# Installs the system packages the build needs (libsystemd-dev, pkg-config) when they are
-# missing: with apt when running as root, otherwise it says what to install and fails.
+# Installs the system packages a job needs when they are missing: with apt when running as root,
+# otherwise it says what to install and fails.
+#   scripts/install-deps.sh          the build and `make test`: libsystemd-dev, pkg-config
+#   scripts/install-deps.sh deb      also what building and checking the .deb needs
+#                                    (dpkg-dev for dpkg-shlibdeps, lintian)
+#   scripts/install-deps.sh system   also what `make test-system` needs (debootstrap,
+#                                    systemd-container for systemd-nspawn, curl, jq)
 set -euo pipefail
 
+want=${1:-build}
 missing=()
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-if ! pkg-config --exists libsystemd 2>/dev/null; then
-    missing+=(libsystemd-dev)
+need() { # command package
+    command -v "$1" >/dev/null 2>&1 || missing+=("$2")
+}
+need pkg-config pkg-config
+pkg-config --exists libsystemd 2>/dev/null || missing+=(libsystemd-dev)
+if [ "$want" = deb ] || [ "$want" = system ]; then
+    need dpkg-deb dpkg
+    need dpkg-shlibdeps dpkg-dev
+    need lintian lintian
+fi
+if [ "$want" = system ]; then
+    need debootstrap debootstrap
+    need systemd-nspawn systemd-container
+    need curl curl
+    need jq jq
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -110,7 +110,7 @@ trap 'exit 130' INT TERM
 for tool in unshare nsenter timeout; do
     command -v "$tool" >/dev/null 2>&1 || skip "no $tool (util-linux/coreutils)"
 done
-scripts/install-system-test-deps.sh system ||
+scripts/install-deps.sh system ||
     skip "cannot install debootstrap, systemd-container, lintian, curl, jq (see above)"
 unshare --mount true 2>/dev/null || skip "cannot create a mount namespace (unshare --mount fails: no CAP_SYS_ADMIN?)"
 mkdir -p "$LOGS"

@@ -5,10 +5,26 @@ extension Supervisor {
     /// One reload: `RELOADING=1`, read and check the configuration, apply it or keep the running
     /// one, `READY=1`. Never interrupts a running handler.
     func performReload() {
+        // Once stopping, systemd has been told (or is about to be told) STOPPING=1: neither
+        // RELOADING=1 nor READY=1 may follow it. Both are queued under the lock `stop()` takes,
+        // so they go out before STOPPING=1 or not at all.
+        let status = counters.statusLine
+        let started = state.withLock { state in
+            if !state.stopping { notifier.reloading(status: "reloading; " + status) }
+            return !state.stopping
+        }
+        guard started else {
+            logger.notice("Reload ignored: stopping")
+            return
+        }
         let file = configuration.file
-        notifier.reloading(status: "reloading; " + counters.statusLine)
         logger.notice("Reloading the configuration", metadata: ["file": "\(file)"])
-        defer { notifier.ready(status: counters.statusLine) }
+        defer {
+            let status = counters.statusLine
+            state.withLock { state in
+                if !state.stopping { notifier.ready(status: status) }
+            }
+        }
         let new: Configuration
         do {
             new = try loadConfiguration()
