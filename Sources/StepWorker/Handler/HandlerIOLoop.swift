@@ -8,7 +8,7 @@ import Logging
 /// Why the worker ended a handler's group.
 enum HandlerEndReason: Sendable, Equatable {
     case timeout
-    case stopRequested
+    case stopRequested(HandlerStopReason)
 }
 
 /// Drives one running handler from a dedicated thread with poll(2): writes stdin while reading
@@ -24,7 +24,7 @@ struct HandlerIOLoop: ~Copyable {
 
     let processID: pid_t
     let invocation: HandlerInvocation
-    let stopRequested: @Sendable () -> Bool
+    let stopReason: @Sendable () -> HandlerStopReason?
     let logger: Logger
     private var pidFD: Int32?
     private var stdinFD: Int32?
@@ -44,7 +44,7 @@ struct HandlerIOLoop: ~Copyable {
 
     init(
         processID: pid_t, pidFD: Int32?, stdin: Int32, stdout: Int32, stderr: Int32, wake: Int32,
-        invocation: HandlerInvocation, startedAt: Int64, stopRequested: @escaping @Sendable () -> Bool
+        invocation: HandlerInvocation, startedAt: Int64, stopReason: @escaping @Sendable () -> HandlerStopReason?
     ) {
         self.processID = processID
         self.pidFD = pidFD
@@ -53,7 +53,7 @@ struct HandlerIOLoop: ~Copyable {
         self.stderrFD = stderr
         self.wakeFD = wake
         self.invocation = invocation
-        self.stopRequested = stopRequested
+        self.stopReason = stopReason
         self.capture = OutputCapture(limit: invocation.maxOutput)
         self.timeoutAt = invocation.timeout.map { startedAt + $0.milliseconds }
         var logger = invocation.logger
@@ -72,8 +72,8 @@ struct HandlerIOLoop: ~Copyable {
         while !(leaderExited && stdoutFD == nil && stderrFD == nil) {
             let now = PosixIO.nowMilliseconds()
             if !leaderExited, endedBy == nil {
-                if stopRequested() {
-                    beginTermination(.stopRequested, now: now)
+                if let reason = stopReason() {
+                    beginTermination(.stopRequested(reason), now: now)
                 } else if let timeoutAt, now >= timeoutAt {
                     beginTermination(.timeout, now: now)
                 }

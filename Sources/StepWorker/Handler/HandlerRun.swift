@@ -9,7 +9,8 @@ import Synchronization
 /// task and the I/O thread.
 final class HandlerRun: RunningHandler {
     private struct State {
-        var stopRequested = false
+        /// The first stop asked for, if any.
+        var stopReason: HandlerStopReason?
         /// Set once the child exists and the I/O loop owns the pipes.
         var spawned = false
         /// A pipe whose read end the I/O thread polls; a byte on it wakes the thread. Open only
@@ -21,9 +22,9 @@ final class HandlerRun: RunningHandler {
 
     private let state = Mutex(State())
 
-    func terminate() {
+    func terminate(_ reason: HandlerStopReason) {
         state.withLock { state in
-            state.stopRequested = true
+            if state.stopReason == nil { state.stopReason = reason }
             if let wake = state.wake {
                 var byte: UInt8 = 1
                 _ = write(wake.write, &byte, 1)
@@ -39,8 +40,8 @@ final class HandlerRun: RunningHandler {
         state.withLock { $0.spawned }
     }
 
-    var isStopRequested: Bool {
-        state.withLock { $0.stopRequested }
+    var stopReason: HandlerStopReason? {
+        state.withLock { $0.stopReason }
     }
 
     func result() async -> HandlerRunResult {

@@ -7,21 +7,23 @@ public protocol ProcessRunner: Sendable {
 /// A handler that was started (or failed to start).
 public protocol RunningHandler: Sendable {
     /// Asks the handler to stop now: TERM to its process group, KILL after `kill_grace`. Its
-    /// result is then `.stopped` (unless it had already ended). Safe to call more than once.
-    func terminate()
+    /// result is then `.stopped(reason)` (unless it had already ended by itself). Safe to call
+    /// more than once: the first reason is the one reported.
+    func terminate(_ reason: HandlerStopReason)
     /// Waits for the end of the run. Never throws: failures are in the result.
     func result() async -> HandlerRunResult
 }
 
 extension ProcessRunner {
     /// Runs to the end. Cancelling the calling task stops the handler (TERM, then KILL after
-    /// `kill_grace`) and still waits for its group to be gone; the result is then `.stopped`.
+    /// `kill_grace`) and still waits for its group to be gone; the result is then
+    /// `.stopped(.cancelled)`.
     public func run(_ invocation: HandlerInvocation) async -> HandlerRunResult {
         let handler = start(invocation)
         return await withTaskCancellationHandler {
             await handler.result()
         } onCancel: {
-            handler.terminate()
+            handler.terminate(.cancelled)
         }
     }
 }

@@ -70,7 +70,7 @@ public struct SubprocessRunner: ProcessRunner {
                         let loop = HandlerIOLoop(
                             processID: pid, pidFD: pidFD >= 0 ? pidFD : nil, stdin: ends.stdinWrite,
                             stdout: ends.stdoutRead, stderr: ends.stderrRead, wake: wake, invocation: invocation,
-                            startedAt: startedAt, stopRequested: { run.isStopRequested })
+                            startedAt: startedAt, stopReason: { run.stopReason })
                         continuation.resume(returning: (pid, loop.run()))
                     }
                     thread.name = "stepworker-handler"
@@ -93,7 +93,7 @@ public struct SubprocessRunner: ProcessRunner {
     ) -> HandlerTermination {
         switch endedBy {
         case .timeout: return .timedOut(limit: invocation.timeout ?? .zero)
-        case .stopRequested: return .stopped
+        case .stopRequested(let reason): return .stopped(reason)
         case nil: break
         }
         switch status {

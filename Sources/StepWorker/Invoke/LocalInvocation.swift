@@ -38,8 +38,9 @@ public struct LocalInvocation: Sendable {
         let invocation = HandlerInvocation(
             activity: activity, workerName: configuration.worker.name, taskID: "invoke", input: input,
             logger: logger, daemonEnvironment: daemonEnvironment, unixTime: Self.unixTime())
-        let result = await runner.run(invocation)
-        return HandlerOutcome.map(result, activity: activity)
+        let run = await runner.run(invocation)
+        // Nothing here stops a handler because its task is gone, so every fate reports.
+        return TaskFate.decide(run, activity: activity).result ?? WorkerFailure.shuttingDown("the worker stopped the handler")
     }
 
     /// `{"status":"SUCCEEDED","output":…}` or `{"status":"FAILED","error":…,"cause":…}`.

@@ -142,12 +142,13 @@ public struct ActivityMetrics: Sendable {
 }
 
 extension WorkerMetrics.TaskOutcome {
-    /// How a task run ended; a result the service refused counts as `failed`.
-    init(_ outcome: TaskRun.Outcome) {
-        switch outcome {
-        case .delivered(.success): self = .succeeded
-        case .delivered(.failure), .refused: self = .failed
-        case .taskGone: self = .gone
+    /// How a task ended, as the service recorded it; a failure report the service refused
+    /// counts as `failed`.
+    init(_ settlement: TaskLedger.Settlement) {
+        switch settlement {
+        case .reported(.success): self = .succeeded
+        case .reported(.failure), .dropped: self = .failed
+        case .gone: self = .gone
         }
     }
 }

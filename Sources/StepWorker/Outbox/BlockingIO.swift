@@ -1,10 +1,10 @@
 import Dispatch
 
-/// Runs blocking file-system work (the outbox's fsyncs) on threads of its own instead of Swift's
+/// Runs blocking file-system work (the ledger's fsyncs) on threads of its own instead of Swift's
 /// cooperative pool, which has one thread per core: a thread waiting for the disk there is a
 /// core's worth of ready tasks (polls, heartbeats, deliveries) not running (docs/benchmark.md).
 enum BlockingIO {
-    private static let queue = DispatchQueue(label: "stepworker.outbox-io", attributes: .concurrent)
+    private static let queue = DispatchQueue(label: "stepworker.ledger-io", attributes: .concurrent)
 
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in

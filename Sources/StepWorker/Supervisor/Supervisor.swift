@@ -3,15 +3,15 @@ import StepFunctions
 import Synchronization
 import Systemd
 
-/// The daemon: one `ActivityPool` per configured activity, the outbox replayed at start, systemd
+/// The daemon: one `ActivityPool` per configured activity, the ledger replayed at start, systemd
 /// told what happens (`READY=1`, `STATUS=`, `STOPPING=1`, `EXTEND_TIMEOUT_USEC=`, watchdog pings).
 ///
-/// `run()` recovers the outbox and starts delivering what it holds, starts every pool, sends
+/// `run()` recovers the ledger and starts delivering what it holds, starts every pool, sends
 /// `READY=1`, then keeps `STATUS=` current until `stop()`. On `stop()`: `STOPPING=1`, every pool
 /// drains (open polls are never aborted), running handlers get `worker.shutdownGrace` and are
 /// then stopped (their tasks fail with `Worker.ShuttingDown`), and `EXTEND_TIMEOUT_USEC` keeps
 /// systemd waiting meanwhile. `run()` returns when every pool and every delivery has finished,
-/// or `deliveryAllowance` after the grace, leaving undelivered results in the outbox.
+/// or `deliveryAllowance` after the grace, leaving undelivered results in the ledger.
 ///
 /// On `reload()` (SIGHUP): `RELOADING=1`, the configuration is read again and, when valid and
 /// free of changes that need a restart (see `ReloadPlan`), new activities start, removed ones
@@ -19,8 +19,7 @@ import Systemd
 /// configuration that is refused leaves the running one as it was, and the log says why.
 /// Either way `READY=1` follows.
 public final class Supervisor<C: Clock<Duration>>: Sendable {
-    let outbox: ResultOutbox
-    let delivery: ResultDelivery
+    let ledger: TaskLedger
     let notifier: any ServiceNotifier
     let clock: C
     let watchdogTimeout: Duration?
@@ -88,17 +87,16 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         self.connectionLimit = connectionLimit
         self.logLevel = logLevel
         self.metrics = metrics
-        let outbox = try ResultOutbox(stateDirectory: configuration.worker.stateDirectory)
-        let delivery = ResultDelivery(service: service, outbox: outbox, clock: clock, logger: logger, metrics: metrics)
+        let delivery = ResultDelivery(service: service, clock: clock, logger: logger, metrics: metrics)
+        let ledger = try TaskLedger(stateDirectory: configuration.worker.stateDirectory, delivery: delivery, metrics: metrics)
         let taskRun = TaskRun(
-            service: service, runner: runner, outbox: outbox, delivery: delivery, clock: clock,
+            service: service, runner: runner, ledger: ledger, clock: clock,
             workerName: configuration.worker.name, daemonEnvironment: daemonEnvironment, logger: logger, metrics: metrics)
-        self.outbox = outbox
-        self.delivery = delivery
+        self.ledger = ledger
         let workerName = configuration.worker.name
         let makePool: @Sendable (ActivityConfiguration) -> ActivityPool = { activity in
             ActivityPool(
-                activity: activity, service: service, taskRun: taskRun, delivery: delivery, outbox: outbox,
+                activity: activity, service: service, taskRun: taskRun, ledger: ledger,
                 workerName: workerName, backoff: pollBackoff, clock: clock, logger: logger)
         }
         self.makePool = makePool
@@ -153,14 +151,14 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
 
     /// Runs until `stop()` and the drain that follows are complete.
     public func run() async {
-        let recovered = recoverOutbox()
+        let recovered = await ledger.recover(logger: logger)
         let initialStatus = counters.statusLine
         // The pools and deliveries, as a task the shutdown can cancel once its deadline passed.
         let work = Task {
             await withDiscardingTaskGroup { work in
                 for pending in recovered {
                     let activity = self.activityName(arn: pending.activityArn)
-                    work.addTask { _ = try? await self.delivery.deliver(pending.result, token: pending.token, activity: activity) }
+                    work.addTask { _ = try? await self.ledger.resume(pending, activity: activity, logger: self.logger) }
                 }
                 let initial = pools
                 for pool in initial {
@@ -218,23 +216,6 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         configuration.activities.first { $0.arn.description == arn }?.name ?? ActivityARN(arn)?.name ?? "unknown"
     }
 
-    private func recoverOutbox() -> [ResultOutbox.Pending] {
-        do {
-            let (pending, unreadable) = try outbox.recover()
-            for file in unreadable {
-                logger.error("Unreadable outbox record moved aside", metadata: ["file": "\(file)"])
-            }
-            if !pending.isEmpty {
-                logger.notice("Delivering results left by a previous run", metadata: ["count": "\(pending.count)"])
-            }
-            return pending
-        } catch {
-            logger.error("Cannot read the outbox; results left by a previous run wait for the next start",
-                         metadata: ["error": "\(error)"])
-            return []
-        }
-    }
-
     private func watchdog() -> Watchdog<C> {
         Watchdog(timeout: watchdogTimeout, notifier: notifier, clock: clock, logger: logger) { [self] in health() }
     }
@@ -255,7 +236,7 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
 
     /// Waits for `stop()`, then drains: no new polls, handlers get the shutdown grace, systemd
     /// is asked to wait. Results the service has not taken by `deliveryAllowance` after the
-    /// grace (the service is down) stay in the outbox for the next start: `work` is cancelled
+    /// grace (the service is down) stay in the ledger for the next start: `work` is cancelled
     /// then, so the daemon exits rather than waiting for systemd to kill it. The allowance is
     /// longer than a poll, so no open poll is ever cut. Ends when cancelled.
     private func shutDownWhenAsked(work: Task<Void, Never>) async {
@@ -278,7 +259,7 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
             }
             group.addTask {
                 guard (try? await self.clock.sleep(for: grace + self.deliveryAllowance)) != nil else { return }
-                self.logger.warning("Results not yet delivered stay in the outbox for the next start", metadata: [
+                self.logger.warning("Results not yet delivered stay in the ledger for the next start", metadata: [
                     "running": "\(self.counters.running)",
                 ])
                 work.cancel()

@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import StepFunctions
 
-/// The worker's promise that no result is lost (DESIGN section 5).
+/// The ledger's records on disk (`TaskLedger` is the only user; it runs these calls on
+/// `BlockingIO`'s threads).
 ///
 /// - `inflight/`: a record per running task, written when the task is received. A record left
 ///   there at start belongs to a task a crashed worker never finished: it becomes a
@@ -16,25 +17,12 @@ import StepFunctions
 ///
 /// Records hold whole task tokens, which the service needs; the directories are mode 0700 and
 /// the files 0600. Records are named by the token's fingerprint, never by the token.
-public struct ResultOutbox: Sendable {
-    /// A result waiting to be delivered.
-    public struct Pending: Sendable, Equatable {
-        public var token: TaskToken
-        public var activityArn: String
-        public var result: TaskResult
-
-        public init(token: TaskToken, activityArn: String, result: TaskResult) {
-            self.token = token
-            self.activityArn = activityArn
-            self.result = result
-        }
-    }
-
-    public let inflightDirectory: String
-    public let outboxDirectory: String
+struct LedgerFiles: LedgerStorage {
+    let inflightDirectory: String
+    let outboxDirectory: String
 
     /// Uses (and creates) `inflight/` and `outbox/` under `stateDirectory`.
-    public init(stateDirectory: String) throws(DurableFileError) {
+    init(stateDirectory: String) throws(DurableFileError) {
         inflightDirectory = stateDirectory + "/inflight"
         outboxDirectory = stateDirectory + "/outbox"
         try DurableFile.makeDirectory(stateDirectory)
@@ -43,51 +31,33 @@ public struct ResultOutbox: Sendable {
     }
 
     /// Notes that the task is running, before its handler starts.
-    public func recordStarted(token: TaskToken, activityArn: String) throws {
+    func recordStarted(token: TaskToken, activityArn: String) throws {
         let record = Record(token: token.rawValue, activityArn: activityArn, result: nil)
         try DurableFile.write(try record.encoded(), to: path(inflightDirectory, token), in: inflightDirectory)
     }
 
     /// Keeps `result` until `acknowledge`, and clears the task's running record.
-    public func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws {
+    func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws {
         let record = Record(token: token.rawValue, activityArn: activityArn, result: result)
         try DurableFile.write(try record.encoded(), to: path(outboxDirectory, token), in: outboxDirectory)
         try DurableFile.remove(path(inflightDirectory, token))
     }
 
     /// The service took the result (or said the token is dead): forget it.
-    public func acknowledge(token: TaskToken) throws {
+    func acknowledge(token: TaskToken) throws {
         try DurableFile.remove(path(outboxDirectory, token))
     }
 
     /// The task ended with nothing to report (the service said it is gone): forget it.
-    public func forget(token: TaskToken) throws {
+    func forget(token: TaskToken) throws {
         try DurableFile.remove(path(inflightDirectory, token))
         try DurableFile.remove(path(outboxDirectory, token))
-    }
-
-    /// `store`, logging instead of throwing: the caller delivers the result either way.
-    public func keep(_ result: TaskResult, token: TaskToken, activityArn: String, logger: Logger) {
-        do {
-            try store(result, token: token, activityArn: activityArn)
-        } catch {
-            logger.error("Could not keep the result in the outbox; delivering it without crash protection", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// `forget`, logging instead of throwing.
-    public func forgetLogging(token: TaskToken, logger: Logger) {
-        do {
-            try forget(token: token)
-        } catch {
-            logger.error("Could not clear the task from the outbox", metadata: ["error": "\(error)"])
-        }
     }
 
     /// At start: turns every task a previous run left running into a `Worker.Interrupted`
     /// result, then returns every result waiting to be delivered. Unreadable records are moved
     /// aside (`*.corrupt`) and named in `unreadable` rather than stopping the worker.
-    public func recover() throws -> (pending: [Pending], unreadable: [String]) {
+    func recover() throws -> LedgerRecovery {
         var unreadable: [String] = []
         for name in try DurableFile.list(inflightDirectory, suffix: ".json") {
             let file = "\(inflightDirectory)/\(name)"
@@ -98,12 +68,14 @@ public struct ResultOutbox: Sendable {
             }
             let token = TaskToken(record.token)
             if !FileManager.default.fileExists(atPath: path(outboxDirectory, token)) {
-                try store(WorkerFailure.interrupted(), token: token, activityArn: record.activityArn)
+                if case .report(let result) = TaskFate.interruptedByRestart {
+                    try store(result, token: token, activityArn: record.activityArn)
+                }
             } else {
                 try DurableFile.remove(file)
             }
         }
-        var pending: [Pending] = []
+        var pending: [PendingResult] = []
         for name in try DurableFile.list(outboxDirectory, suffix: ".json") {
             let file = "\(outboxDirectory)/\(name)"
             guard let record = try? Record.decode(DurableFile.read(file)), let result = record.result else {
@@ -111,9 +83,9 @@ public struct ResultOutbox: Sendable {
                 _ = rename(file, file + ".corrupt")
                 continue
             }
-            pending.append(Pending(token: TaskToken(record.token), activityArn: record.activityArn, result: result))
+            pending.append(PendingResult(token: TaskToken(record.token), activityArn: record.activityArn, result: result))
         }
-        return (pending, unreadable)
+        return LedgerRecovery(pending: pending, unreadable: unreadable)
     }
 
     private func path(_ directory: String, _ token: TaskToken) -> String {

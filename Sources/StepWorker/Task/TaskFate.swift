@@ -1,53 +1,72 @@
 import Foundation
 import StepFunctions
 
-/// The rules of DESIGN section 4's outcome table that depend on an activity's configuration.
-public struct OutcomeRules: Sendable, Equatable {
-    public var output: OutputMode
-    public var maxOutput: Int
-    public var exitCodes: [Int32: String]
+/// What becomes of a task: DESIGN section 4's outcome table (docs/handlers.md), row by row, in
+/// one pure function. Every way a task ends goes through here: its handler's run (whose result
+/// carries why the worker stopped it, if it did), a task that arrived during drain, a task a
+/// previous run left unfinished, and a result the service refused.
+public enum TaskFate: Sendable, Equatable {
+    /// Send this result: `SendTaskSuccess` or `SendTaskFailure`.
+    case report(TaskResult)
+    /// Report nothing: the service said the task is gone (its token is dead).
+    case forget
 
-    public init(output: OutputMode = .json, maxOutput: Int = TaskLimits.maxPayloadBytes, exitCodes: [Int32: String] = [:]) {
-        self.output = output
-        self.maxOutput = maxOutput
-        self.exitCodes = exitCodes
-    }
-
-    public init(_ activity: ActivityConfiguration) {
-        self.init(output: activity.output, maxOutput: activity.maxOutput, exitCodes: activity.exitCodes)
-    }
-}
-
-/// Maps a handler's run to the call the worker makes: DESIGN section 4's table, row by row, in
-/// one pure function.
-public enum HandlerOutcome {
     /// How much of a bad stdout is quoted in `Handler.InvalidOutput`'s cause.
     static let quotedStdoutCharacters = 1024
 
-    public static func map(_ result: HandlerRunResult, activity: ActivityConfiguration) -> TaskResult {
-        map(result, rules: OutcomeRules(activity))
+    /// The result to send, if any.
+    public var result: TaskResult? {
+        if case .report(let result) = self { return result }
+        return nil
     }
 
-    public static func map(_ result: HandlerRunResult, rules: OutcomeRules) -> TaskResult {
-        let stderr = result.stderrTail
-        switch result.termination {
+    public static func decide(_ run: HandlerRunResult, activity: ActivityConfiguration) -> TaskFate {
+        decide(run, rules: OutcomeRules(activity))
+    }
+
+    /// The fate of a task whose handler ran (or failed to start).
+    public static func decide(_ run: HandlerRunResult, rules: OutcomeRules) -> TaskFate {
+        let stderr = run.stderrTail
+        switch run.termination {
         case .launchFailed(let reason):
-            return .failing(HandlerErrorName.launchFailed, reason)
+            return .report(.failing(HandlerErrorName.launchFailed, reason))
         case .timedOut(let limit):
-            return .failing(
+            return .report(.failing(
                 HandlerErrorName.timeout,
-                withStderr("ran past its timeout of \(DurationSyntax.render(limit)) and was stopped", stderr))
-        case .stopped:
-            return WorkerFailure.shuttingDown("the worker stopped the handler")
+                withStderr("ran past its timeout of \(DurationSyntax.render(limit)) and was stopped", stderr)))
+        case .stopped(.taskGone):
+            return .forget
+        case .stopped(.shutdownGrace):
+            return .report(WorkerFailure.shuttingDown("the worker stopped while the handler ran (shutdown_grace ran out)"))
+        case .stopped(.cancelled):
+            return .report(WorkerFailure.shuttingDown("the worker stopped the handler"))
         case .signalled(let signal):
-            return .failing(HandlerErrorName.killed, withStderr("killed by \(SignalNames.name(of: signal))", stderr))
+            return .report(.failing(HandlerErrorName.killed, withStderr("killed by \(SignalNames.name(of: signal))", stderr)))
         case .exited(let status):
-            if result.stdoutOverflowed {
-                return .failing(
+            if run.stdoutOverflowed {
+                return .report(.failing(
                     HandlerErrorName.outputTooLarge,
-                    "stdout was \(result.stdoutBytes) bytes, more than max_output (\(rules.maxOutput) bytes)")
+                    "stdout was \(run.stdoutBytes) bytes, more than max_output (\(rules.maxOutput) bytes)"))
             }
-            return status == 0 ? success(result.stdout, rules) : failure(status: status, result, rules)
+            return .report(status == 0 ? success(run.stdout, rules) : failure(status: status, run, rules))
+        }
+    }
+
+    /// A task that arrived after draining began: failed at once so the state machine can retry
+    /// it elsewhere.
+    public static let arrivedDuringDrain = TaskFate.report(WorkerFailure.shuttingDown())
+
+    /// A task a previous run received and never finished (it crashed or was killed).
+    public static let interruptedByRestart = TaskFate.report(WorkerFailure.interrupted())
+
+    /// What to send instead of `result` after the service refused it as invalid
+    /// (`ResultDelivery.isRefusalOfTheResult`): a success whose output the service will not take
+    /// becomes `Handler.InvalidOutput`, so the state machine learns why. A refused failure has
+    /// no better form: nil, it is dropped (and logged).
+    public static func afterRefusal(of result: TaskResult, reason: String) -> TaskResult? {
+        switch result {
+        case .success: return .failing(HandlerErrorName.invalidOutput, "the service refused the output: \(reason)")
+        case .failure: return nil
         }
     }
 

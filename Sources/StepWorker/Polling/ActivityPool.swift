@@ -16,8 +16,7 @@ import Synchronization
 public final class ActivityPool: Sendable {
     let service: any ActivityService
     let taskRun: TaskRun
-    let delivery: ResultDelivery
-    let outbox: ResultOutbox
+    let ledger: TaskLedger
     let workerName: String
     let backoff: PollBackoff
     let clock: any Clock<Duration>
@@ -73,14 +72,13 @@ public final class ActivityPool: Sendable {
     }
 
     public init(
-        activity: ActivityConfiguration, service: any ActivityService, taskRun: TaskRun, delivery: ResultDelivery,
-        outbox: ResultOutbox, workerName: String, backoff: PollBackoff = PollBackoff(),
+        activity: ActivityConfiguration, service: any ActivityService, taskRun: TaskRun, ledger: TaskLedger,
+        workerName: String, backoff: PollBackoff = PollBackoff(),
         clock: any Clock<Duration> = ContinuousClock(), jitter: any JitterSource = SystemJitter(), logger: Logger
     ) {
         self.service = service
         self.taskRun = taskRun
-        self.delivery = delivery
-        self.outbox = outbox
+        self.ledger = ledger
         self.workerName = workerName
         self.backoff = backoff
         self.clock = clock
@@ -219,28 +217,34 @@ public final class ActivityPool: Sendable {
             metrics.taskEnded()
             slots.release()
         }
-        guard let outcome = try? await taskRun.run(task, activity: self.activity, stop: handlers) else {
-            return  // cancelled: the result, if any, waits in the outbox for the next start
+        guard let settlement = try? await taskRun.run(task, activity: self.activity, stop: handlers) else {
+            return  // cancelled: the result, if any, waits in the ledger for the next start
         }
-        counterState.withLock { counters in
-            switch outcome {
-            case .delivered(.success): counters.succeeded += 1
-            case .delivered(.failure), .refused: counters.failed += 1
-            case .taskGone: counters.gone += 1
-            }
-        }
-        metrics.finished(WorkerMetrics.TaskOutcome(outcome))
+        count(settlement, metrics: metrics)
     }
 
-    /// A task that arrived after draining began: fail it at once so the state machine can retry it elsewhere.
+    /// A task that arrived after draining began: fail it at once so the state machine can retry
+    /// it elsewhere. It is settled through the ledger like every other task.
     private func refuse(_ task: ActivityTask) async {
-        logger.info("Task arrived during drain; failing it", metadata: [
-            "STEPWORKER_TASK_ID": "\(task.token.fingerprint)", "STEPWORKER_OUTCOME": "\(WorkerFailure.shuttingDownName)",
-        ])
-        let result = WorkerFailure.shuttingDown()
-        outbox.keep(result, token: task.token, activityArn: activity.arn.description, logger: logger)
-        _ = try? await delivery.deliver(result, token: task.token, activity: activity.name)
-        counterState.withLock { $0.failed += 1 }
-        metrics.finished(.refused)
+        let activity = self.activity
+        let logger = TaskRun.logger(baseLogger, activity: activity.name, task: task.token)
+        logger.info("Task arrived during drain; failing it")
+        let started = ContinuousClock.now
+        guard let settlement = try? await ledger.settle(
+            TaskFate.arrivedDuringDrain, token: task.token, activity: activity, started: started, logger: logger)
+        else { return }
+        count(settlement, metrics: metrics, arrivedDuringDrain: true)
+    }
+
+    /// Counts a settled task in `STATUS=` and the metrics, as the service recorded it.
+    private func count(_ settlement: TaskLedger.Settlement, metrics: ActivityMetrics, arrivedDuringDrain: Bool = false) {
+        counterState.withLock { counters in
+            switch settlement {
+            case .reported(.success): counters.succeeded += 1
+            case .reported(.failure), .dropped: counters.failed += 1
+            case .gone: counters.gone += 1
+            }
+        }
+        metrics.finished(arrivedDuringDrain ? .refused : WorkerMetrics.TaskOutcome(settlement))
     }
 }

@@ -1,0 +1,38 @@
+import StepFunctions
+
+/// Where the ledger keeps its records: `LedgerFiles` (the state directory). Every call blocks
+/// on the disk; `TaskLedger` makes them on `BlockingIO`'s threads, never on Swift's
+/// cooperative pool. A protocol so tests can watch where the calls run and fail them.
+protocol LedgerStorage: Sendable {
+    /// Notes that the task is running, before its handler starts (durable).
+    func recordStarted(token: TaskToken, activityArn: String) throws
+    /// Keeps `result` until `acknowledge` (durable) and clears the task's running record.
+    func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws
+    /// The service took the result (or said the token is dead): forget it.
+    func acknowledge(token: TaskToken) throws
+    /// The task ended with nothing to report: clear every record of it.
+    func forget(token: TaskToken) throws
+    /// At start: every task a previous run left running becomes a `Worker.Interrupted` result;
+    /// returns every result waiting to be sent. Unreadable records are moved aside.
+    func recover() throws -> LedgerRecovery
+}
+
+/// A result kept by an earlier run and not yet taken by the service.
+public struct PendingResult: Sendable, Equatable {
+    public var token: TaskToken
+    public var activityArn: String
+    public var result: TaskResult
+
+    public init(token: TaskToken, activityArn: String, result: TaskResult) {
+        self.token = token
+        self.activityArn = activityArn
+        self.result = result
+    }
+}
+
+/// What `LedgerStorage.recover()` found.
+struct LedgerRecovery: Sendable {
+    var pending: [PendingResult]
+    /// Records that could not be read, moved aside as `*.corrupt`.
+    var unreadable: [String]
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import StepFunctions
+import Systemd
+
+/// One task from receipt to its settlement: journal it in the ledger, start its handler,
+/// heartbeat while it runs (and stop the handler if the service says the task is gone), decide
+/// its fate from the run's result (`TaskFate`), and settle it through the ledger.
+public struct TaskRun: Sendable {
+    let service: any ActivityService
+    let runner: any ProcessRunner
+    let ledger: TaskLedger
+    let clock: any Clock<Duration>
+    let jitter: any JitterSource
+    let workerName: String
+    let daemonEnvironment: [String: String]
+    let logger: Logger
+    let metrics: WorkerMetrics
+
+    public init(
+        service: any ActivityService, runner: any ProcessRunner, ledger: TaskLedger,
+        clock: any Clock<Duration> = ContinuousClock(), jitter: any JitterSource = SystemJitter(),
+        workerName: String, daemonEnvironment: [String: String], logger: Logger, metrics: WorkerMetrics = WorkerMetrics()
+    ) {
+        self.service = service
+        self.runner = runner
+        self.ledger = ledger
+        self.clock = clock
+        self.jitter = jitter
+        self.workerName = workerName
+        self.daemonEnvironment = daemonEnvironment
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// The logger of one task: the activity's and the task's fields.
+    static func logger(_ base: Logger, activity: String, task: TaskToken) -> Logger {
+        var logger = base
+        logger[metadataKey: "STEPWORKER_ACTIVITY"] = "\(activity)"
+        logger[metadataKey: "STEPWORKER_TASK_ID"] = "\(task.fingerprint)"
+        return logger
+    }
+
+    /// Runs `task`. When `stop` fires (shutdown grace ran out) the handler is stopped and the
+    /// task fails with `Worker.ShuttingDown`. Cancelling the calling task stops the handler too
+    /// and throws `CancellationError`, leaving its result in the ledger for the next start.
+    public func run(_ task: ActivityTask, activity: ActivityConfiguration, stop: HandlerStopSwitch) async throws -> TaskLedger.Settlement {
+        let logger = Self.logger(self.logger, activity: activity.name, task: task.token)
+        let started = ContinuousClock.now
+        let metrics = self.metrics.activity(activity.name)
+
+        await ledger.begin(task.token, activityArn: activity.arn.description, logger: logger)
+        let invocation = HandlerInvocation(
+            activity: activity, workerName: workerName, taskID: task.token.fingerprint, input: Array(task.input.utf8),
+            logger: logger, daemonEnvironment: daemonEnvironment, unixTime: Int64(Date().timeIntervalSince1970))
+        let handler = runner.start(invocation)
+        let attachment = stop.attach(handler)
+        defer { stop.detach(attachment) }
+        let runResult = await withDiscardingTaskGroup { group in
+            if let interval = activity.heartbeat {
+                group.addTask {
+                    await heartbeat(task.token, every: HeartbeatSchedule(interval: interval), logger: logger, handler: handler, metrics: metrics)
+                }
+            }
+            let result = await withTaskCancellationHandler {
+                await handler.result()
+            } onCancel: {
+                handler.terminate(.cancelled)
+            }
+            group.cancelAll()
+            return result
+        }
+        metrics.handlerRan(for: ContinuousClock.now - started)
+        logger.debug("Handler finished", metadata: [
+            "termination": "\(runResult.termination)", "handler_us": "\(ServiceNotification.microseconds(runResult.duration))",
+        ])
+
+        let fate = TaskFate.decide(runResult, activity: activity)
+        let settled = ContinuousClock.now
+        let settlement = try await ledger.settle(fate, token: task.token, activity: activity, started: started, logger: logger)
+        // For `make bench` (docs/benchmark.md): where a task's time went, in microseconds. The
+        // handler's time is spawn to exit as the runner measured it; the rest is the worker's.
+        logger.debug("Task timing", metadata: [
+            "STEPWORKER_HANDLER_US": "\(ServiceNotification.microseconds(runResult.duration))",
+            "STEPWORKER_OVERHEAD_US": "\(ServiceNotification.microseconds(ContinuousClock.now - started - runResult.duration))",
+            "STEPWORKER_DELIVERY_US": "\(ServiceNotification.microseconds(ContinuousClock.now - settled))",
+        ])
+        return settlement
+    }
+
+    /// Sends heartbeats until cancelled. When the service says the task is gone, stops the
+    /// handler (`HandlerStopReason.taskGone`: nothing is reported) and returns. Throttling and
+    /// other errors are logged and the next heartbeat comes on schedule (the client has already
+    /// retried within the interval).
+    func heartbeat(
+        _ token: TaskToken, every schedule: HeartbeatSchedule, logger: Logger, handler: any RunningHandler, metrics: ActivityMetrics
+    ) async {
+        while !Task.isCancelled {
+            do {
+                try await clock.sleep(for: schedule.delay(unitRandom: jitter.next()))
+                try await service.sendTaskHeartbeat(token: token)
+                metrics.heartbeat(.ok)
+            } catch is CancellationError {
+                return
+            } catch let error as StepFunctionsError where error.kind == .taskGone {
+                metrics.heartbeat(.gone)
+                logger.info("Heartbeat answered that the task is gone; stopping the handler", metadata: ["error": "\(error.code)"])
+                handler.terminate(.taskGone)
+                return
+            } catch {
+                metrics.heartbeat(.error)
+                logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
