@@ -122,6 +122,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What the StepWorker test suites share: scripted fakes of the boundaries (the service,
+        // the process runner, the clock) that publish what happened as events, one wait helper,
+        // temporary directories and a recording log handler. Test targets only.
+        .target(
+            name: "StepWorkerTestKit",
+            dependencies: [
+                "StepWorker",
+                "StepFunctions",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "StepFunctionsTests",
             dependencies: [
@@ -143,10 +158,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Fast and in-process: pure decisions, scripted fakes, the real local endpoint and real
+        // handler processes.
         .testTarget(
             name: "StepWorkerTests",
             dependencies: [
                 "StepWorker",
+                "StepWorkerTestKit",
                 "StepFunctions",
                 "Systemd",
                 "StepFunctionsLocal",
@@ -154,6 +172,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        // The real `stepworker` binary: the command line, and the daemon against the local
+        // endpoint with a real NOTIFY_SOCKET (load, faults, signals, reload, metrics).
+        .testTarget(
+            name: "StepWorkerIntegrationTests",
+            dependencies: [
+                "StepWorker",
+                "StepWorkerTestKit",
+                "StepFunctions",
+                "StepFunctionsLocal",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

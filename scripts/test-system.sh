@@ -303,15 +303,18 @@ pass "task $id SUCCEEDED with the handler's output $output"
 fingerprint=$(jq -r .taskTokenFingerprint <<<"$result")
 entry=
 for _ in $(seq 1 50); do
-    entry=$(ct journalctl --no-pager -u stepworker.service "STEPWORKER_ACTIVITY=$ACTIVITY" -o json |
-        jq -cs --arg id "$fingerprint" 'map(select(.STEPWORKER_TASK_ID == $id and .STEPWORKER_OUTCOME != null)) | first // empty')
+    # The one entry per finished task (JournalMessageID.taskOutcome), found the way docs/systemd.md says.
+    entry=$(ct journalctl --no-pager -u stepworker.service "STEPWORKER_ACTIVITY=$ACTIVITY" \
+        MESSAGE_ID=74cec27408494d3c89713c00392eb7bd -o json |
+        jq -cs --arg id "$fingerprint" 'map(select(.STEPWORKER_TASK_ID == $id)) | first // empty')
     [ -n "$entry" ] && break
     sleep 0.2
 done
-[ -n "$entry" ] || fail "journalctl -u stepworker STEPWORKER_ACTIVITY=$ACTIVITY has the task's outcome" \
+[ -n "$entry" ] || fail "journalctl -u stepworker STEPWORKER_ACTIVITY=$ACTIVITY MESSAGE_ID=… has the task's outcome entry" \
     "$(ct journalctl --no-pager -u stepworker.service -o verbose -n 30)"
 [ "$(jq -r .STEPWORKER_OUTCOME <<<"$entry")" = succeeded ] || fail "the journal's outcome is succeeded" "$entry"
-pass "journal: $(jq -r '"MESSAGE=\(.MESSAGE) STEPWORKER_TASK_ID=\(.STEPWORKER_TASK_ID) STEPWORKER_OUTCOME=\(.STEPWORKER_OUTCOME) STEPWORKER_DURATION_MS=\(.STEPWORKER_DURATION_MS)"' <<<"$entry")"
+[ "$(jq -r '.STEPWORKER_DURATION_MS // empty' <<<"$entry")" != "" ] || fail "the outcome entry has STEPWORKER_DURATION_MS" "$entry"
+pass "journal: $(jq -r '"MESSAGE_ID=\(.MESSAGE_ID) MESSAGE=\(.MESSAGE) STEPWORKER_TASK_ID=\(.STEPWORKER_TASK_ID) STEPWORKER_OUTCOME=\(.STEPWORKER_OUTCOME) STEPWORKER_DURATION_MS=\(.STEPWORKER_DURATION_MS)"' <<<"$entry")"
 handler_line=$(ct journalctl --no-pager -u stepworker.service "STEPWORKER_TASK_ID=$fingerprint" -o cat | grep -c "handler: task $fingerprint starting" || true)
 [ "$handler_line" -ge 1 ] || fail "the handler's stderr is in the journal with STEPWORKER_TASK_ID"
 pass "journal: the handler's stderr line carries STEPWORKER_TASK_ID=$fingerprint"

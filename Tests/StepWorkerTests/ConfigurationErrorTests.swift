@@ -1,5 +1,6 @@
 import Foundation
 import StepWorker
+import StepWorkerTestKit
 import Testing
 
 /// One malformed file and the problem it must produce: exact line, exact key path, and a part

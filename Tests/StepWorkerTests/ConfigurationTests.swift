@@ -1,5 +1,6 @@
 import Logging
 import StepWorker
+import StepWorkerTestKit
 import Testing
 
 @Suite("Configuration: defaults, example, rendering")

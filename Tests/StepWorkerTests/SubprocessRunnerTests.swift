@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import StepWorker
+import StepWorkerTestKit
 import Testing
 
 #if canImport(Glibc)
@@ -24,9 +25,9 @@ struct SubprocessRunnerTests {
             logger: log.logger())
     }
 
-    func run(_ script: String, input: String = "{}", rules: OutcomeRules = OutcomeRules()) async -> (HandlerRunResult, TaskResult) {
+    func run(_ script: String, input: String = "{}", rules: OutcomeRules = OutcomeRules()) async -> (HandlerRunResult, TaskResult?) {
         let result = await runner.run(invocation(directory.script(script), input: input))
-        return (result, HandlerOutcome.map(result, rules: rules))
+        return (result, TaskFate.decide(result, rules: rules).result)
     }
 
     @Test func successEchoesInput() async {
@@ -100,7 +101,7 @@ struct SubprocessRunnerTests {
         #expect(result.stderrTail.contains("started"))
         let grandchild = try #require(pid_t(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(await eventually { processIsGone(grandchild) })
-        #expect(HandlerOutcome.map(result, rules: OutcomeRules())
+        #expect(TaskFate.decide(result, rules: OutcomeRules()).result
             == .failure(error: "Handler.Timeout", cause: "ran past its timeout of 500ms and was stopped; stderr:\nstarted"))
     }
 
@@ -125,7 +126,7 @@ struct SubprocessRunnerTests {
         let start = clock.now
         let result = await runner.run(invocation(script))
         #expect(clock.now - start < .seconds(5))
-        #expect(HandlerOutcome.map(result, rules: OutcomeRules()) == .success(output: #"{"done": true}"#))
+        #expect(TaskFate.decide(result, rules: OutcomeRules()).result == .success(output: #"{"done": true}"#))
         let orphan = try #require(pid_t(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(await eventually { processIsGone(orphan) })
     }
@@ -133,9 +134,10 @@ struct SubprocessRunnerTests {
     @Test func terminateStopsTheHandler() async {
         let handler = runner.start(invocation(directory.script("echo ready >&2; exec sleep 300")))
         #expect(await log.waitFor { $0 == "ready" })
-        handler.terminate()
+        handler.terminate(.taskGone)
+        handler.terminate(.shutdownGrace)  // the first reason is the one reported
         let result = await handler.result()
-        #expect(result.termination == .stopped)
+        #expect(result.termination == .stopped(.taskGone))
     }
 
     @Test func cancellingTheCallerStopsTheHandler() async {
@@ -143,7 +145,7 @@ struct SubprocessRunnerTests {
         let task = Task { await runner.run(invocation(script)) }
         #expect(await log.waitFor { $0 == "ready" })
         task.cancel()
-        #expect(await task.value.termination == .stopped)
+        #expect(await task.value.termination == .stopped(.cancelled))
     }
 
     @Test func tenMegabytesOfStdoutStayBounded() async {
@@ -154,7 +156,7 @@ struct SubprocessRunnerTests {
         #expect(result.stdoutBytes == 10_485_760)
         #expect(result.stdout.count == 262_144)
         #expect(residentSetSize() - before < 50 << 20)
-        #expect(HandlerOutcome.map(result, rules: OutcomeRules(maxOutput: 262_144))
+        #expect(TaskFate.decide(result, rules: OutcomeRules(maxOutput: 262_144)).result
             == .failure(error: "Handler.OutputTooLarge", cause: "stdout was 10485760 bytes, more than max_output (262144 bytes)"))
     }
 
@@ -201,7 +203,7 @@ struct SubprocessRunnerTests {
     @Test func missingExecutable() async {
         let result = await runner.run(invocation(directory.path + "/does-not-exist"))
         #expect(result.termination == .launchFailed("No such file or directory"))
-        #expect(HandlerOutcome.map(result, rules: OutcomeRules())
+        #expect(TaskFate.decide(result, rules: OutcomeRules()).result
             == .failure(error: "Handler.LaunchFailed", cause: "No such file or directory"))
     }
 

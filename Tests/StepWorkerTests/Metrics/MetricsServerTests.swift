@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Prometheus
+import StepWorkerTestKit
 import Testing
 
 @testable import StepWorker
@@ -11,24 +12,6 @@ import Testing
 /// Scrapes over loopback, plus the routing decisions without I/O.
 @Suite(.timeLimit(.minutes(1)))
 struct MetricsServerTests {
-    struct Scrape {
-        var status: UInt
-        var contentType: String?
-        var allow: String?
-        var body: String
-    }
-
-    /// One request to `url` over loopback.
-    static func request(_ url: String, method: HTTPMethod = .GET, timeout: Duration = .seconds(10)) async throws -> Scrape {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        let response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return Scrape(
-            status: response.status.code, contentType: response.headers.first(name: "Content-Type"),
-            allow: response.headers.first(name: "Allow"), body: String(buffer: body))
-    }
-
     @Test func getMetricsAnswersTheRegistryOtherPathsAre404OtherMethods405() async throws {
         let registry = PrometheusCollectorRegistry()
         let metrics = WorkerMetrics(factory: WorkerMetrics.prometheusFactory(registry: registry))
@@ -36,27 +19,27 @@ struct MetricsServerTests {
         let server = try await MetricsServer.start(host: "127.0.0.1", port: 0, registry: registry, logger: Logger(label: "test"))
         let base = "http://127.0.0.1:\(server.port)"
 
-        let scrape = try await Self.request(base + "/metrics")
+        let scrape = try await HTTPScrape.request(base + "/metrics")
         #expect(scrape.status == 200)
         #expect(scrape.contentType == "text/plain; version=0.0.4; charset=utf-8")
         #expect(scrape.body.split(separator: "\n").contains(#"stepworker_tasks_total{activity="resize",outcome="succeeded"} 1"#))
 
         // Recorded between scrapes, shown by the next one: nothing is cached.
         metrics.activity("resize").finished(.succeeded)
-        #expect(try await Self.request(base + "/metrics?x=1").body.contains(#"outcome="succeeded"} 2"#))
+        #expect(try await HTTPScrape.request(base + "/metrics?x=1").body.contains(#"outcome="succeeded"} 2"#))
 
-        #expect(try await Self.request(base + "/").status == 404)
-        #expect(try await Self.request(base + "/metrics/extra").status == 404)
-        let post = try await Self.request(base + "/metrics", method: .POST)
+        #expect(try await HTTPScrape.request(base + "/").status == 404)
+        #expect(try await HTTPScrape.request(base + "/metrics/extra").status == 404)
+        let post = try await HTTPScrape.request(base + "/metrics", method: .POST)
         #expect(post.status == 405)
         #expect(post.allow == "GET, HEAD")
-        let head = try await Self.request(base + "/metrics", method: .HEAD)
+        let head = try await HTTPScrape.request(base + "/metrics", method: .HEAD)
         #expect(head.status == 200)
         #expect(head.body.isEmpty)
 
         await server.shutdown()
         // A closed port: async-http-client retries a refused connection until the deadline.
-        await #expect(throws: (any Error).self) { _ = try await Self.request(base + "/metrics", timeout: .seconds(1)) }
+        await #expect(throws: (any Error).self) { _ = try await HTTPScrape.request(base + "/metrics", timeout: .seconds(1)) }
     }
 
     @Test func anAddressInUseIsABindErrorNamingTheKeyAndTheAddress() async throws {

@@ -3,6 +3,7 @@ import Foundation
 import StepFunctions
 import StepFunctionsLocal
 import StepWorker
+import StepWorkerTestKit
 import Testing
 
 /// Pools of pollers against the real local endpoint with real handlers: capacity is never
@@ -31,16 +32,16 @@ struct ActivityPoolTests {
                 \(extra)
                 """
             let configuration = try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: directory.path + "/\(name).toml")
-            let outbox = try ResultOutbox(stateDirectory: directory.path + "/state")
-            let delivery = ResultDelivery(service: client, outbox: outbox, logger: log.logger())
+            let delivery = ResultDelivery(service: client, logger: log.logger())
+            let ledger = try TaskLedger(stateDirectory: directory.path + "/state", delivery: delivery)
             let run = TaskRun(
-                service: client, runner: SubprocessRunner(), outbox: outbox, delivery: delivery,
+                service: client, runner: SubprocessRunner(), ledger: ledger,
                 workerName: "pool-test", daemonEnvironment: [:], logger: log.logger())
             let fastBackoff = PollBackoff(
                 retryable: RetryPolicy(maxAttempts: nil, baseDelay: .milliseconds(20), maxDelay: .milliseconds(100)),
                 slow: RetryPolicy(maxAttempts: nil, baseDelay: .milliseconds(100), maxDelay: .milliseconds(200)))
             return ActivityPool(
-                activity: configuration.activities[0], service: client, taskRun: run, delivery: delivery, outbox: outbox,
+                activity: configuration.activities[0], service: client, taskRun: run, ledger: ledger,
                 workerName: "pool-test", backoff: fastBackoff, logger: log.logger())
         }
     }

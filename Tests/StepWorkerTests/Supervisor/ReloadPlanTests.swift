@@ -1,4 +1,5 @@
 import StepWorker
+import StepWorkerTestKit
 import Testing
 
 /// What a reload changes, worked out from two configurations; no processes, no time.

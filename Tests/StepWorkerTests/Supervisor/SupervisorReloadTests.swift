@@ -3,6 +3,7 @@ import StepFunctions
 import StepFunctionsLocal
 import StepWorker
 import Systemd
+import StepWorkerTestKit
 import Testing
 
 /// Reload in-process against the local endpoint with real handlers: activities added, removed

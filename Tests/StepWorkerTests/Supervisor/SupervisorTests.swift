@@ -2,8 +2,9 @@ import AsyncHTTPClient
 import Foundation
 import StepFunctions
 import StepFunctionsLocal
-import StepWorker
+@testable import StepWorker
 import Systemd
+import StepWorkerTestKit
 import Testing
 
 /// The supervisor in-process against the local endpoint, with real `/bin/sh` handlers and a
@@ -146,7 +147,7 @@ struct SupervisorTests {
             }
             #expect(elapsed < .seconds(5))
             #expect(try await h.admin.task(id).status == "STARTED")
-            let pending = try ResultOutbox(stateDirectory: h.stateDirectory).recover().pending
+            let pending = try LedgerFiles(stateDirectory: h.stateDirectory).recover().pending
             #expect(pending.map(\.result) == [.success(output: "1")])
         }
     }
@@ -184,7 +185,7 @@ struct SupervisorTests {
             let arn = configuration.activities[0].arn.description
             let finished = try await h.admin.submitTask(activityArn: arn, input: #"{"done":true}"#)
             let interrupted = try await h.admin.submitTask(activityArn: arn)
-            let outbox = try ResultOutbox(stateDirectory: h.stateDirectory)
+            let outbox = try LedgerFiles(stateDirectory: h.stateDirectory)
             for _ in 0..<2 {
                 let task = try #require(try await h.client.getActivityTask(activityArn: arn, workerName: "previous"))
                 try outbox.recordStarted(token: task.token, activityArn: arn)
@@ -214,7 +215,7 @@ struct SupervisorTests {
             let id = try await h.admin.submitTask(activityArn: arn, input: #"{"first":true}"#)
             let task = try #require(try await h.client.getActivityTask(activityArn: arn, workerName: "previous"))
             try await h.client.sendTaskSuccess(token: task.token, output: #"{"first":true}"#)
-            let outbox = try ResultOutbox(stateDirectory: h.stateDirectory)
+            let outbox = try LedgerFiles(stateDirectory: h.stateDirectory)
             try outbox.recordStarted(token: task.token, activityArn: arn)  // as if both removals were lost
             try outbox.store(.success(output: #"{"first":true}"#), token: task.token, activityArn: arn)
             try outbox.recordStarted(token: task.token, activityArn: arn)

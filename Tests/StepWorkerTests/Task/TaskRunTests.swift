@@ -2,7 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import StepFunctions
 import StepFunctionsLocal
-import StepWorker
+@testable import StepWorker
+import StepWorkerTestKit
 import Testing
 
 /// A task's whole run with real handlers against the real local endpoint: heartbeats, a task
@@ -16,7 +17,7 @@ struct TaskRunTests {
         var client: StepFunctionsClient
         var arn: String
         var directory: TemporaryDirectory
-        var outbox: ResultOutbox
+        var files: LedgerFiles
         var log: RecordingLogHandlerStore
 
         /// A TaskRun for a handler script, with `extra` TOML lines in its [[activity]].
@@ -32,13 +33,18 @@ struct TaskRunTests {
                 \(extra)
                 """
             let configuration = try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: directory.path + "/c.toml")
-            let delivery = ResultDelivery(
-                service: client, outbox: outbox, jitter: FixedJitterForWorker(0),
-                backoff: RetryPolicy(maxAttempts: nil, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50)), logger: log.logger())
             let run = TaskRun(
-                service: client, runner: SubprocessRunner(), outbox: outbox, delivery: delivery, jitter: FixedJitterForWorker(0),
+                service: client, runner: SubprocessRunner(), ledger: ledger(), jitter: FixedJitterForWorker(0),
                 workerName: "task-run-test", daemonEnvironment: [:], logger: log.logger())
             return (run, configuration.activities[0])
+        }
+
+        /// The ledger over `files`, delivering with short retries.
+        func ledger() -> TaskLedger {
+            let delivery = ResultDelivery(
+                service: client, jitter: FixedJitterForWorker(0),
+                backoff: RetryPolicy(maxAttempts: nil, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50)), logger: log.logger())
+            return TaskLedger(storage: files, delivery: delivery)
         }
 
         /// Submits a task and receives it, as a poller would.
@@ -56,22 +62,22 @@ struct TaskRunTests {
         ) { session in
             let directory = TemporaryDirectory()
             let arn = try await session.admin.createActivity(name: "task-run")
-            let outbox = try ResultOutbox(stateDirectory: directory.path + "/state")
+            let files = try LedgerFiles(stateDirectory: directory.path + "/state")
             try await body(Harness(
-                admin: session.admin, client: session.client, arn: arn, directory: directory, outbox: outbox, log: RecordingLogHandlerStore()))
+                admin: session.admin, client: session.client, arn: arn, directory: directory, files: files, log: RecordingLogHandlerStore()))
         }
     }
 
-    @Test func aSuccessIsDeliveredAndLeavesNothingInTheOutbox() async throws {
+    @Test func aSuccessIsDeliveredAndLeavesNothingInTheLedger() async throws {
         try await withHarness { h in
             let (run, activity) = try h.taskRun(script: #"read input; echo "{\"got\":$input}""#)
             let (id, task) = try await h.receiveTask(input: #"{"n":7}"#)
             let outcome = try await run.run(task, activity: activity, stop: HandlerStopSwitch())
-            #expect(outcome == .delivered(.success(output: #"{"got":{"n":7}}"#)))
+            #expect(outcome == .reported(.success(output: #"{"got":{"n":7}}"#)))
             let state = try await h.admin.task(id)
             #expect(state.status == "SUCCEEDED")
             #expect(state.output == #"{"got":{"n":7}}"#)
-            #expect(try h.outbox.recover().pending.isEmpty)
+            #expect(try h.files.recover().pending.isEmpty)
         }
     }
 
@@ -79,7 +85,7 @@ struct TaskRunTests {
         try await withHarness { h in
             let (run, activity) = try h.taskRun(script: "sleep 1; echo 1", extra: #"heartbeat = "200ms""#)
             let (id, task) = try await h.receiveTask(heartbeatSeconds: 5)
-            #expect(try await run.run(task, activity: activity, stop: HandlerStopSwitch()) == .delivered(.success(output: "1")))
+            #expect(try await run.run(task, activity: activity, stop: HandlerStopSwitch()) == .reported(.success(output: "1")))
             let state = try await h.admin.task(id)
             // 1 s of running at one beat every 160-200 ms: at most 6, and repeated beats even when a
             // loaded machine delays the timer (a timing test must not flake on a shared machine).
@@ -95,14 +101,14 @@ struct TaskRunTests {
             let (id, task) = try await h.receiveTask(heartbeatSeconds: 1)
             let started = ContinuousClock.now
             let outcome = try await run.run(task, activity: activity, stop: HandlerStopSwitch())
-            #expect(outcome == .taskGone)
+            #expect(outcome == .gone)
             #expect(ContinuousClock.now - started < .seconds(10))
             let state = try await h.admin.task(id)
             #expect(state.status == "TIMED_OUT")
             #expect(state.error == "States.HeartbeatTimeout")
             let grandchild = try #require(pid_t(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
             #expect(processIsGone(grandchild))
-            #expect(try h.outbox.recover().pending.isEmpty)
+            #expect(try h.files.recover().pending.isEmpty)
         }
     }
 
@@ -112,7 +118,7 @@ struct TaskRunTests {
             let (id, task) = try await h.receiveTask()
             try await h.admin.injectFault(FaultRule(fault: .throttle, count: 3, operation: "SendTaskSuccess"))
             try await h.admin.injectFault(FaultRule(fault: .dropConnection, count: 2, operation: "SendTaskSuccess", afterOperation: false))
-            #expect(try await run.run(task, activity: activity, stop: HandlerStopSwitch()) == .delivered(.success(output: #"{"ok":true}"#)))
+            #expect(try await run.run(task, activity: activity, stop: HandlerStopSwitch()) == .reported(.success(output: #"{"ok":true}"#)))
             #expect(try await h.admin.task(id).status == "SUCCEEDED")
         }
     }
@@ -125,7 +131,7 @@ struct TaskRunTests {
             async let outcome = run.run(task, activity: activity, stop: stop)
             #expect(await h.log.waitFor { $0.contains("started") })
             stop.stopAll()
-            guard case .delivered(.failure(let error, _)) = try await outcome else {
+            guard case .reported(.failure(let error, _)) = try await outcome else {
                 Issue.record("expected a delivered failure")
                 return
             }
@@ -137,29 +143,41 @@ struct TaskRunTests {
     @Test func aTaskACrashedWorkerLeftRunningIsFailedAsInterrupted() async throws {
         try await withHarness { h in
             let (id, task) = try await h.receiveTask()
-            try h.outbox.recordStarted(token: task.token, activityArn: h.arn)
+            await h.ledger().begin(task.token, activityArn: h.arn, logger: h.log.logger())
             // The worker "crashes" here; the next start recovers and delivers.
-            let restarted = try ResultOutbox(stateDirectory: h.directory.path + "/state")
-            let pending = try restarted.recover().pending
+            let restarted = Harness(
+                admin: h.admin, client: h.client, arn: h.arn, directory: h.directory,
+                files: try LedgerFiles(stateDirectory: h.directory.path + "/state"), log: h.log)
+            let pending = await restarted.ledger().recover(logger: h.log.logger())
             #expect(pending.count == 1)
-            let delivery = ResultDelivery(service: h.client, outbox: restarted, logger: h.log.logger())
-            #expect(try await delivery.deliver(pending[0].result, token: pending[0].token) == .delivered)
+            #expect(try await restarted.ledger().resume(pending[0], activity: "task-run", logger: h.log.logger())
+                == .reported(.failure(error: "Worker.Interrupted", cause: "the worker restarted with this task unfinished")))
             let state = try await h.admin.task(id)
             #expect(state.status == "FAILED")
             #expect(state.error == "Worker.Interrupted")
+            #expect(try h.files.recover().pending.isEmpty)
         }
     }
 
-    @Test func aSuccessTheServiceRefusesBecomesHandlerInvalidOutput() async throws {
+    /// The service refuses a success it cannot take (here: output that is not JSON): the
+    /// `Handler.InvalidOutput` failure goes instead, and the settlement says so, so `STATUS=` and
+    /// `stepworker_tasks_total` count the task as failed, as the service recorded it.
+    @Test func aSuccessTheServiceRefusesIsSettledAsTheHandlerInvalidOutputFailureSent() async throws {
         try await withHarness { h in
-            // Text the local endpoint (like the service) refuses as output: not JSON.
+            let (_, activity) = try h.taskRun(script: "true")
             let (id, task) = try await h.receiveTask()
-            try h.outbox.store(.success(output: "not json"), token: task.token, activityArn: h.arn)
-            let delivery = ResultDelivery(service: h.client, outbox: h.outbox, logger: h.log.logger())
-            #expect(try await delivery.deliver(.success(output: "not json"), token: task.token) == .delivered)
+            let settlement = try await h.ledger().settle(
+                .report(.success(output: "not json")), token: task.token, activity: activity, started: .now, logger: h.log.logger())
+            guard case .reported(.failure(let error, let cause)) = settlement else {
+                Issue.record("expected the failure that was sent, got \(settlement)")
+                return
+            }
+            #expect(error == "Handler.InvalidOutput")
+            #expect(cause.hasPrefix("the service refused the output: "))
             let state = try await h.admin.task(id)
             #expect(state.status == "FAILED")
             #expect(state.error == "Handler.InvalidOutput")
+            #expect(try h.files.recover().pending.isEmpty)
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import StepFunctions
 import StepFunctionsLocal
 import StepWorker
+import StepWorkerTestKit
 import Testing
 
 /// `stepworker run` as the built binary, against the local endpoint in this process, with a

@@ -1,6 +1,7 @@
 import Foundation
 import StepFunctions
 import StepFunctionsLocal
+import StepWorkerTestKit
 import Testing
 
 /// `stepworker run` as the built binary against an endpoint that throttles, fails with 5xx and

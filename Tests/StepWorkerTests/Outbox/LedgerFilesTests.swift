@@ -1,9 +1,9 @@
 import Foundation
 import StepFunctions
-import StepWorker
+@testable import StepWorker
 import Testing
 
-@Suite struct ResultOutboxTests {
+@Suite struct LedgerFilesTests {
     let directory: String
     let arn = "arn:aws:states:us-east-1:123456789012:activity:a"
 
@@ -16,13 +16,13 @@ import Testing
     }
 
     @Test func aStoredResultSurvivesARestartUntilAcknowledged() throws {
-        let outbox = try ResultOutbox(stateDirectory: directory)
+        let outbox = try LedgerFiles(stateDirectory: directory)
         try outbox.recordStarted(token: token(1), activityArn: arn)
         try outbox.store(.success(output: #"{"a":1}"#), token: token(1), activityArn: arn)
 
-        let restarted = try ResultOutbox(stateDirectory: directory)
+        let restarted = try LedgerFiles(stateDirectory: directory)
         let recovered = try restarted.recover()
-        #expect(recovered.pending == [.init(token: token(1), activityArn: arn, result: .success(output: #"{"a":1}"#))])
+        #expect(recovered.pending == [PendingResult(token: token(1), activityArn: arn, result: .success(output: #"{"a":1}"#))])
         #expect(recovered.unreadable.isEmpty)
 
         try restarted.acknowledge(token: token(1))
@@ -30,12 +30,12 @@ import Testing
     }
 
     @Test func aTaskLeftRunningBecomesWorkerInterrupted() throws {
-        let outbox = try ResultOutbox(stateDirectory: directory)
+        let outbox = try LedgerFiles(stateDirectory: directory)
         try outbox.recordStarted(token: token(2), activityArn: arn)
         try outbox.recordStarted(token: token(3), activityArn: arn)
         try outbox.store(.failure(error: "Handler.Failed", cause: "exit 1"), token: token(3), activityArn: arn)
 
-        let pending = try ResultOutbox(stateDirectory: directory).recover().pending
+        let pending = try LedgerFiles(stateDirectory: directory).recover().pending
         #expect(pending.count == 2)
         let interrupted = try #require(pending.first { $0.token == token(2) })
         #expect(interrupted.result == WorkerFailure.interrupted())
@@ -44,14 +44,14 @@ import Testing
     }
 
     @Test func aForgottenTaskLeavesNothing() throws {
-        let outbox = try ResultOutbox(stateDirectory: directory)
+        let outbox = try LedgerFiles(stateDirectory: directory)
         try outbox.recordStarted(token: token(4), activityArn: arn)
         try outbox.forget(token: token(4))
         #expect(try outbox.recover().pending.isEmpty)
     }
 
     @Test func unreadableRecordsAreMovedAsideAndNamed() throws {
-        let outbox = try ResultOutbox(stateDirectory: directory)
+        let outbox = try LedgerFiles(stateDirectory: directory)
         try outbox.store(.success(output: "1"), token: token(5), activityArn: arn)
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: "\(directory)/outbox/0123456789abcdef.json"))
         let recovered = try outbox.recover()
@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func recordsArePrivateAndNamedByFingerprintNotToken() throws {
-        let outbox = try ResultOutbox(stateDirectory: directory)
+        let outbox = try LedgerFiles(stateDirectory: directory)
         try outbox.store(.success(output: "1"), token: token(6), activityArn: arn)
         let names = try FileManager.default.contentsOfDirectory(atPath: "\(directory)/outbox")
         #expect(names == ["\(token(6).fingerprint).json"])
@@ -73,7 +73,7 @@ import Testing
 
     @Test func anUnwritableStateDirectoryIsAClearError() throws {
         let error = try #require(throws: DurableFileError.self) {
-            _ = try ResultOutbox(stateDirectory: "/proc/stepworker-cannot-be-here")
+            _ = try LedgerFiles(stateDirectory: "/proc/stepworker-cannot-be-here")
         }
         #expect(error.description.contains("/proc/stepworker-cannot-be-here"))
     }

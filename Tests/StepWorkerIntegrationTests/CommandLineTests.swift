@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import StepWorker
+import StepWorkerTestKit
 import Testing
 
 /// `stepworker check` and `stepworker invoke`, run as the built binary.

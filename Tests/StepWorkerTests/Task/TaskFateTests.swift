@@ -3,9 +3,14 @@ import StepWorker
 import Testing
 
 /// DESIGN section 4's table, row by row, on the pure mapping.
-@Suite("HandlerOutcome: the outcome table")
-struct HandlerOutcomeTests {
+@Suite("TaskFate: the outcome table")
+struct TaskFateTests {
     let json = OutcomeRules()
+
+    /// The result a run's fate reports (every row but "the task is gone" reports one).
+    func map(_ run: HandlerRunResult, rules: OutcomeRules) -> TaskResult? {
+        TaskFate.decide(run, rules: rules).result
+    }
 
     func exited(_ status: Int32, stdout: String = "", stderr: String = "") -> HandlerRunResult {
         HandlerRunResult(termination: .exited(status), stdout: Array(stdout.utf8), stderrTail: stderr)
@@ -13,33 +18,33 @@ struct HandlerOutcomeTests {
 
     @Test("exit 0 with JSON: success with that JSON")
     func successJSON() {
-        #expect(HandlerOutcome.map(exited(0, stdout: " {\"a\": [1, 2.5e3, null]}\n"), rules: json) == .success(output: "{\"a\": [1, 2.5e3, null]}"))
-        #expect(HandlerOutcome.map(exited(0, stdout: "42"), rules: json) == .success(output: "42"))
-        #expect(HandlerOutcome.map(exited(0, stdout: "\"s\""), rules: json) == .success(output: "\"s\""))
+        #expect(map(exited(0, stdout: " {\"a\": [1, 2.5e3, null]}\n"), rules: json) == .success(output: "{\"a\": [1, 2.5e3, null]}"))
+        #expect(map(exited(0, stdout: "42"), rules: json) == .success(output: "42"))
+        #expect(map(exited(0, stdout: "\"s\""), rules: json) == .success(output: "\"s\""))
     }
 
     @Test("exit 0 with empty stdout: null")
     func emptyIsNull() {
-        #expect(HandlerOutcome.map(exited(0), rules: json) == .success(output: "null"))
-        #expect(HandlerOutcome.map(exited(0, stdout: " \n"), rules: json) == .success(output: "null"))
+        #expect(map(exited(0), rules: json) == .success(output: "null"))
+        #expect(map(exited(0, stdout: " \n"), rules: json) == .success(output: "null"))
     }
 
     @Test("output = text: stdout as a JSON string")
     func textMode() {
         let rules = OutcomeRules(output: .text)
-        #expect(HandlerOutcome.map(exited(0, stdout: "say \"hi\"\n\tbye\u{01}"), rules: rules)
+        #expect(map(exited(0, stdout: "say \"hi\"\n\tbye\u{01}"), rules: rules)
             == .success(output: #""say \"hi\"\n\tbye\u0001""#))
-        #expect(HandlerOutcome.map(exited(0), rules: rules) == .success(output: "\"\""))
+        #expect(map(exited(0), rules: rules) == .success(output: "\"\""))
     }
 
     @Test("exit 0 with stdout that is not JSON: Handler.InvalidOutput with the parser's message and the start of stdout")
     func invalidOutput() {
-        let result = HandlerOutcome.map(exited(0, stdout: "{\"a\": 1,}"), rules: json)
+        let result = map(exited(0, stdout: "{\"a\": 1,}"), rules: json)
         #expect(result == .failure(
             error: "Handler.InvalidOutput",
             cause: "stdout is not JSON: expected a string key at byte 8; stdout starts with: {\"a\": 1,}"))
         let long = String(repeating: "x", count: 5000)
-        guard case .failure(_, let cause) = HandlerOutcome.map(exited(0, stdout: long), rules: json) else {
+        guard case .failure(_, let cause) = map(exited(0, stdout: long), rules: json) else {
             Issue.record("expected a failure")
             return
         }
@@ -49,21 +54,21 @@ struct HandlerOutcomeTests {
 
     @Test("non-UTF-8 stdout is invalid output")
     func notUTF8() {
-        let result = HandlerOutcome.map(HandlerRunResult(termination: .exited(0), stdout: [0x22, 0xFF, 0x22]), rules: json)
+        let result = map(HandlerRunResult(termination: .exited(0), stdout: [0x22, 0xFF, 0x22]), rules: json)
         #expect(result == .failure(error: "Handler.InvalidOutput", cause: "stdout is not valid UTF-8"))
     }
 
     @Test("stdout over max_output: Handler.OutputTooLarge with the sizes")
     func outputTooLarge() {
         let result = HandlerRunResult(termination: .exited(0), stdout: Array(repeating: 0x20, count: 10), stdoutBytes: 11)
-        #expect(HandlerOutcome.map(result, rules: OutcomeRules(maxOutput: 10))
+        #expect(map(result, rules: OutcomeRules(maxOutput: 10))
             == .failure(error: "Handler.OutputTooLarge", cause: "stdout was 11 bytes, more than max_output (10 bytes)"))
     }
 
     @Test("text output that grows past the service limit once escaped is too large")
     func textTooLargeOnceEscaped() {
         let stdout = String(repeating: "\"", count: TaskLimits.maxPayloadBytes / 2 + 1)
-        guard case .failure(let error, _) = HandlerOutcome.map(exited(0, stdout: stdout), rules: OutcomeRules(output: .text)) else {
+        guard case .failure(let error, _) = map(exited(0, stdout: stdout), rules: OutcomeRules(output: .text)) else {
             Issue.record("expected a failure")
             return
         }
@@ -72,61 +77,64 @@ struct HandlerOutcomeTests {
 
     @Test("exit N with a JSON object holding a string error: that error and cause")
     func structuredError() {
-        #expect(HandlerOutcome.map(exited(3, stdout: #"{"error": "Resize.BadImage", "cause": "not a PNG"}"#), rules: json)
+        #expect(map(exited(3, stdout: #"{"error": "Resize.BadImage", "cause": "not a PNG"}"#), rules: json)
             == .failure(error: "Resize.BadImage", cause: "not a PNG"))
-        #expect(HandlerOutcome.map(exited(3, stdout: #"{"error": "E"}"#), rules: json) == .failure(error: "E", cause: ""))
-        #expect(HandlerOutcome.map(exited(3, stdout: #"{"error": "E", "cause": null}"#), rules: json) == .failure(error: "E", cause: ""))
-        #expect(HandlerOutcome.map(exited(3, stdout: #"{"error": "E", "cause": {"b": 2, "a": [1]}}"#), rules: json)
+        #expect(map(exited(3, stdout: #"{"error": "E"}"#), rules: json) == .failure(error: "E", cause: ""))
+        #expect(map(exited(3, stdout: #"{"error": "E", "cause": null}"#), rules: json) == .failure(error: "E", cause: ""))
+        #expect(map(exited(3, stdout: #"{"error": "E", "cause": {"b": 2, "a": [1]}}"#), rules: json)
             == .failure(error: "E", cause: #"{"a":[1],"b":2}"#))
-        #expect(HandlerOutcome.map(exited(3, stdout: #"{"error": "E", "cause": 12}"#), rules: json) == .failure(error: "E", cause: "12"))
+        #expect(map(exited(3, stdout: #"{"error": "E", "cause": 12}"#), rules: json) == .failure(error: "E", cause: "12"))
     }
 
     @Test("a structured error wins over exit_codes; a non-string error does not count")
     func structuredErrorPrecedence() {
         let rules = OutcomeRules(exitCodes: [3: "Mapped"])
-        #expect(HandlerOutcome.map(exited(3, stdout: #"{"error": "Own"}"#), rules: rules) == .failure(error: "Own", cause: ""))
-        #expect(HandlerOutcome.map(exited(3, stdout: #"{"error": 7}"#), rules: rules) == .failure(error: "Mapped", cause: "exit status 3"))
+        #expect(map(exited(3, stdout: #"{"error": "Own"}"#), rules: rules) == .failure(error: "Own", cause: ""))
+        #expect(map(exited(3, stdout: #"{"error": 7}"#), rules: rules) == .failure(error: "Mapped", cause: "exit status 3"))
     }
 
     @Test("exit N listed in exit_codes: the mapped name, exit status and stderr tail")
     func mappedExitCode() {
         let rules = OutcomeRules(exitCodes: [75: "Resize.Retryable"])
-        #expect(HandlerOutcome.map(exited(75, stderr: "disk busy\n"), rules: rules)
+        #expect(map(exited(75, stderr: "disk busy\n"), rules: rules)
             == .failure(error: "Resize.Retryable", cause: "exit status 75; stderr:\ndisk busy"))
     }
 
     @Test("exit N otherwise: Handler.Failed")
     func failed() {
-        #expect(HandlerOutcome.map(exited(2, stdout: "not json", stderr: "boom"), rules: OutcomeRules(exitCodes: [75: "X"]))
+        #expect(map(exited(2, stdout: "not json", stderr: "boom"), rules: OutcomeRules(exitCodes: [75: "X"]))
             == .failure(error: "Handler.Failed", cause: "exit status 2; stderr:\nboom"))
-        #expect(HandlerOutcome.map(exited(1), rules: json) == .failure(error: "Handler.Failed", cause: "exit status 1"))
+        #expect(map(exited(1), rules: json) == .failure(error: "Handler.Failed", cause: "exit status 1"))
     }
 
     @Test("killed by a signal the worker did not send: Handler.Killed with the signal's name")
     func killed() {
         let result = HandlerRunResult(termination: .signalled(11), stderrTail: "segfault here")
-        #expect(HandlerOutcome.map(result, rules: json) == .failure(error: "Handler.Killed", cause: "killed by SIGSEGV; stderr:\nsegfault here"))
-        #expect(HandlerOutcome.map(HandlerRunResult(termination: .signalled(9)), rules: json)
+        #expect(map(result, rules: json) == .failure(error: "Handler.Killed", cause: "killed by SIGSEGV; stderr:\nsegfault here"))
+        #expect(map(HandlerRunResult(termination: .signalled(9)), rules: json)
             == .failure(error: "Handler.Killed", cause: "killed by SIGKILL"))
     }
 
     @Test("ran past timeout: Handler.Timeout with the limit")
     func timeout() {
         let result = HandlerRunResult(termination: .timedOut(limit: .seconds(900)), stdout: Array("{}".utf8), stderrTail: "working")
-        #expect(HandlerOutcome.map(result, rules: json)
+        #expect(map(result, rules: json)
             == .failure(error: "Handler.Timeout", cause: "ran past its timeout of 15m and was stopped; stderr:\nworking"))
     }
 
     @Test("could not start: Handler.LaunchFailed with the errno text")
     func launchFailed() {
-        #expect(HandlerOutcome.map(HandlerRunResult(termination: .launchFailed("Permission denied")), rules: json)
+        #expect(map(HandlerRunResult(termination: .launchFailed("Permission denied")), rules: json)
             == .failure(error: "Handler.LaunchFailed", cause: "Permission denied"))
     }
 
     @Test("stopped by the worker: Worker.ShuttingDown; the worker's own failures")
     func workerFailures() {
-        #expect(HandlerOutcome.map(HandlerRunResult(termination: .stopped), rules: json)
+        #expect(map(HandlerRunResult(termination: .stopped(.cancelled)), rules: json)
             == .failure(error: "Worker.ShuttingDown", cause: "the worker stopped the handler"))
+        #expect(map(HandlerRunResult(termination: .stopped(.shutdownGrace)), rules: json)
+            == .failure(error: "Worker.ShuttingDown", cause: "the worker stopped while the handler ran (shutdown_grace ran out)"))
+        #expect(TaskFate.decide(HandlerRunResult(termination: .stopped(.taskGone)), rules: json) == .forget)
         #expect(WorkerFailure.shuttingDown() == .failure(error: "Worker.ShuttingDown", cause: "the worker is shutting down"))
         #expect(WorkerFailure.interrupted() == .failure(error: "Worker.Interrupted", cause: "the worker restarted with this task unfinished"))
     }
@@ -136,7 +144,7 @@ struct HandlerOutcomeTests {
         let error = String(repeating: "é", count: 300)
         let cause = String(repeating: "🙂", count: 40_000)
         let stdout = "{\"error\": \"\(error)\", \"cause\": \"\(cause)\"}"
-        guard case .failure(let cutError, let cutCause) = HandlerOutcome.map(exited(1, stdout: stdout), rules: json) else {
+        guard case .failure(let cutError, let cutCause) = map(exited(1, stdout: stdout), rules: json) else {
             Issue.record("expected a failure")
             return
         }

@@ -5,6 +5,7 @@ import Prometheus
 import StepFunctions
 import StepFunctionsLocal
 import StepWorker
+import StepWorkerTestKit
 import Testing
 
 /// `[metrics] listen` with the built binary: tasks run, then `GET /metrics` over loopback shows
@@ -45,7 +46,7 @@ struct DaemonMetricsTests {
         let end = ContinuousClock.now + timeout
         var lines: [String] = []
         repeat {
-            if let scrape = try? await MetricsServerTests.request("http://127.0.0.1:\(port)/metrics") {
+            if let scrape = try? await HTTPScrape.request("http://127.0.0.1:\(port)/metrics") {
                 lines = scrape.body.split(separator: "\n").map(String.init)
                 if expected.allSatisfy(lines.contains) { break }
             }
@@ -108,11 +109,11 @@ struct DaemonMetricsTests {
                 #expect(lines.contains(line), "\(line) missing from:\n\(lines.joined(separator: "\n"))")
             }
             #expect(!lines.contains { $0.contains("AKID") || $0.contains(ids[0]) })
-            #expect(try await MetricsServerTests.request("http://127.0.0.1:\(port)/other").status == 404)
+            #expect(try await HTTPScrape.request("http://127.0.0.1:\(port)/other").status == 404)
 
             kill(process.processIdentifier, SIGTERM)
             #expect(await exitStatus(process) == 0, "\(h.daemonLog)")
-            await #expect(throws: (any Error).self) { _ = try await MetricsServerTests.request("http://127.0.0.1:\(port)/metrics", timeout: .seconds(1)) }
+            await #expect(throws: (any Error).self) { _ = try await HTTPScrape.request("http://127.0.0.1:\(port)/metrics", timeout: .seconds(1)) }
         }
     }
 
