@@ -2,9 +2,13 @@
 import PackageDescription
 
 // Settings every target of ours shares: Swift 6 language mode (strict concurrency) comes with the
-// tools version; `any` is spelled out for existentials.
+// tools version; `any` is spelled out for existentials; an import is internal unless it says
+// `public import` (so a module's public API names exactly the modules it exposes); and a file
+// uses only members of the modules it imports itself.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import StepFunctions
 
 /// Submitting tasks, `SendTaskSuccess`, `SendTaskFailure`, `SendTaskHeartbeat`, and reading tasks.

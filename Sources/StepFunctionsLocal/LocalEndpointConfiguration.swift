@@ -1,5 +1,5 @@
-import Foundation
-import StepFunctions
+public import Foundation
+public import StepFunctions
 
 /// How a local endpoint behaves. Every key, with its default:
 ///

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import StepFunctions
 
 /// A local endpoint served over loopback HTTP: the service API at `POST /`, the admin API under

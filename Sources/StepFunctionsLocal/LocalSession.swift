@@ -1,5 +1,5 @@
-import AsyncHTTPClient
-import StepFunctions
+public import AsyncHTTPClient
+public import StepFunctions
 
 /// A local endpoint with a signed `StepFunctionsClient` and a `LocalAdminClient` pointed at it,
 /// set up and shut down together: what tests, benchmarks and tools that drive a worker against

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
-import NIOHTTP1
+public import NIOHTTP1
 
 /// One plain HTTP request over loopback and its answer (`/metrics` scrapes and the like).
 public struct HTTPScrape: Sendable {

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import Synchronization
 
 /// Keeps every log message, and lets a test wait for one instead of sleeping.

@@ -1,4 +1,4 @@
-import StepWorker
+public import StepWorker
 
 /// Host facts of this machine, with root-ness overridable.
 public struct TestHostFacts: HostFacts {

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// The native journal entry for a log event, as `FIELD=value` strings (see `systemd.journal-fields(7)`).
 ///

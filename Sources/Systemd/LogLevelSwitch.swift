@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import Synchronization
 
 /// The log level every handler `LoggingSetup.bootstrap` made follows, so a reload can change

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// Sets swift-log up for the binary: call `LoggingSetup.bootstrap(level:)` once, first thing
 /// in `main`, before any `Logger` is made.

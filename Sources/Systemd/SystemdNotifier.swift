@@ -1,6 +1,6 @@
 import CSystemd
 import Dispatch
-import Logging
+public import Logging
 import Synchronization
 
 /// Notifies systemd through `sd_notify(3)` (never the variadic `sd_notifyf`).
@@ -56,7 +56,7 @@ public struct SystemdNotifier: ServiceNotifier {
         if result > 0 { return .sent }
         if result == 0 { return .noServiceManager }
         logger?.warning(
-            "could not notify the service manager",
+            "Could not notify the service manager",
             metadata: ["errno": "\(-result)", "notification": "\(notifications.first?.assignment ?? "")"]
         )
         return .failed(errno: -result)

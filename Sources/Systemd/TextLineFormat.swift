@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// One log line for humans and plain files: `LEVEL message key=value key=value`.
 ///

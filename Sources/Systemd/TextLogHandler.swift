@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +19,7 @@ public struct TextLogHandler: LogHandler {
     public init(
         label: String,
         logLevel: Logger.Level = .info,
-        fileDescriptor: Int32 = STDERR_FILENO,
+        fileDescriptor: Int32 = 2,  // STDERR_FILENO
         metadataProvider: Logger.MetadataProvider? = nil
     ) {
         self.logLevel = logLevel

@@ -1,5 +1,5 @@
 import CSystemd
-import Logging
+public import Logging
 
 /// Pings systemd's watchdog (`WATCHDOG=1`) every half `WATCHDOG_USEC`, only while a health
 /// check passes: a daemon that is alive but stuck stops pinging and systemd restarts it
@@ -44,10 +44,10 @@ public struct Watchdog<C: Clock<Duration>>: Sendable {
     /// Pings until cancelled; returns at once when the watchdog is off.
     public func run() async {
         guard let interval = pingInterval else {
-            logger.debug("systemd watchdog is off")
+            logger.debug("Systemd watchdog is off")
             return
         }
-        logger.debug("systemd watchdog on", metadata: ["STEPWORKER_PING_INTERVAL_MS": "\(ServiceNotification.microseconds(interval) / 1_000)"])
+        logger.debug("Systemd watchdog on", metadata: ["ping_interval_ms": "\(ServiceNotification.microseconds(interval) / 1_000)"])
         var machine = WatchdogStateMachine()
         var deadline = clock.now
         while !Task.isCancelled {
@@ -71,9 +71,9 @@ public struct Watchdog<C: Clock<Duration>>: Sendable {
             notifier.watchdogPing()
         case .pingAfterRecovery(let missed):
             notifier.watchdogPing()
-            logger.notice("health check passes again; watchdog pings resumed", metadata: ["STEPWORKER_MISSED_PINGS": "\(missed)"])
+            logger.notice("Health check passes again; watchdog pings resumed", metadata: ["STEPWORKER_MISSED_PINGS": "\(missed)"])
         case .withholdAndReport(let reason):
-            logger.warning("health check failed; withholding watchdog pings", metadata: ["STEPWORKER_HEALTH": "\(reason)"])
+            logger.warning("Health check failed; withholding watchdog pings", metadata: ["STEPWORKER_HEALTH": "\(reason)"])
         case .withhold:
             break
         }

@@ -15,7 +15,7 @@ final class SignalSources {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 if number == SIGHUP {
-                    logger.info("Reload signal received", metadata: ["signal": "SIGHUP"])
+                    logger.notice("Reload signal received", metadata: ["signal": "SIGHUP"])
                     reload()
                 } else {
                     logger.notice("Stop signal received", metadata: ["signal": "\(number == SIGTERM ? "SIGTERM" : "SIGINT")"])

@@ -1,4 +1,6 @@
 import AsyncHTTPClient
+import StepFunctionsLocal
+import NIOHTTP1
 import Foundation
 import StepFunctions
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import StepWorkerTestKit
 import StepFunctionsLocal
 import Testing
 

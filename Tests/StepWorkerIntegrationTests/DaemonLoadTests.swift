@@ -1,4 +1,5 @@
 import Foundation
+import StepWorkerTestKit
 import StepFunctions
 import StepFunctionsLocal
 import Testing

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where the Step Functions API is reached, and the region requests are signed for.
 public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     public var scheme: String

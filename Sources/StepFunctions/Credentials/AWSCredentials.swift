@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An access key pair, with a session token and expiry when temporary.
 ///

@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 
 /// Caches what another provider returns and refreshes it ahead of its expiration.
 ///
@@ -109,14 +109,14 @@ public actor CachingCredentialProvider: CredentialProvider {
             let delay = options.retryPolicy.delay(beforeRetry: failedRefreshes - 1, unitRandom: jitter.next())
             retryAt = now().addingTimeInterval(delay.timeInterval)
             let metadata: Logger.Metadata = [
-                "error": "\(error)", "failures": "\(failedRefreshes)", "retryInSeconds": "\(delay.timeInterval)",
+                "error": "\(error)", "failures": "\(failedRefreshes)", "retry_delay_ms": "\(Int(delay.timeInterval * 1000))",
             ]
             if cached.map({ isUsable($0, at: now()) }) ?? false {
                 // Callers keep working with the cached credentials and would not hear of this.
-                logger.warning("credential refresh failed; keeping cached credentials", metadata: metadata)
+                logger.warning("Credential refresh failed; keeping cached credentials", metadata: metadata)
             } else {
                 // The error reaches the caller, who decides how loud to be.
-                logger.debug("credential fetch failed", metadata: metadata)
+                logger.debug("Credential fetch failed", metadata: metadata)
             }
             throw error
         }
@@ -135,10 +135,10 @@ public actor CachingCredentialProvider: CredentialProvider {
         } else {
             refreshAt = nil
         }
-        logger.debug("credentials cached", metadata: [
-            "accessKeyID": "\(fresh.accessKeyID)",
+        logger.debug("Credentials cached", metadata: [
+            "access_key_id": "\(fresh.accessKeyID)",
             "expiration": "\(fresh.expiration.map { "\($0)" } ?? "none")",
-            "refreshAt": "\(refreshAt.map { "\($0)" } ?? "never")",
+            "refresh_at": "\(refreshAt.map { "\($0)" } ?? "never")",
         ])
     }
 }

@@ -1,6 +1,7 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
+import NIOHTTP1
 import Foundation
-import Logging
+public import Logging
 
 /// The ECS task role and EKS Pod Identity endpoint.
 ///
@@ -42,7 +43,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
         let url = try resolveURL()
         var headers: [(String, String)] = [("Accept", "application/json")]
         if let authorization = try authorization() { headers.append(("Authorization", authorization)) }
-        logger.debug("fetching container credentials", metadata: ["url": "\(url)"])
+        logger.debug("Fetching container credentials", metadata: ["url": "\(url)"])
         let response: CredentialHTTP.Response
         do {
             response = try await http.send(.GET, url, headers: headers, timeout: timeout)

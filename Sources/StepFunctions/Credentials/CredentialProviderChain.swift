@@ -1,6 +1,6 @@
-import AsyncHTTPClient
-import Foundation
-import Logging
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
 
 /// Asks each source in turn; the first with credentials wins.
 ///
@@ -32,10 +32,10 @@ public struct CredentialProviderChain: CredentialProvider {
         for link in links {
             do {
                 let found = try await link.provider.credentials()
-                logger.debug("credentials found", metadata: ["source": "\(link.name)", "accessKeyID": "\(found.accessKeyID)"])
+                logger.debug("Credentials found", metadata: ["source": "\(link.name)", "access_key_id": "\(found.accessKeyID)"])
                 return found
             } catch let error as CredentialError where error.code == .notConfigured {
-                logger.trace("credential source has nothing", metadata: ["source": "\(link.name)", "reason": "\(error.message)"])
+                logger.trace("Credential source has nothing", metadata: ["source": "\(link.name)", "reason": "\(error.message)"])
                 reasons.append("\(link.name): \(error.message)")
             } catch let error as CredentialError {
                 throw error

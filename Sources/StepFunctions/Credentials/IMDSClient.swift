@@ -1,6 +1,6 @@
-import AsyncHTTPClient
-import Foundation
-import Logging
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
 import NIOHTTP1
 
 /// The EC2 instance metadata service, IMDSv2 first.

@@ -1,6 +1,6 @@
-import AsyncHTTPClient
-import Foundation
-import Logging
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
 
 /// The region, as the SDKs find it: the config's, `AWS_REGION`, `AWS_DEFAULT_REGION`, the
 /// profile's `region` in the shared config file, then IMDS `placement/region`.

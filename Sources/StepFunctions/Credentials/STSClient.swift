@@ -67,7 +67,7 @@ struct STSClient: Sendable {
         if let credentials {
             SigV4Signer(service: "sts", region: endpoint.signingRegion).sign(&request, credentials: credentials, date: now())
         }
-        logger.debug("calling STS", metadata: ["operation": "\(operation)", "endpoint": "\(endpoint.url)"])
+        logger.debug("Calling STS", metadata: ["operation": "\(operation)", "endpoint": "\(endpoint.url)"])
         let response: CredentialHTTP.Response
         do {
             response = try await http.send(
@@ -83,7 +83,7 @@ struct STSClient: Sendable {
         }
         let result = try STSResponse.credentials(from: response.body, operation: operation)
         logger.debug("STS returned credentials", metadata: [
-            "operation": "\(operation)", "accessKeyID": "\(result.accessKeyID)",
+            "operation": "\(operation)", "access_key_id": "\(result.accessKeyID)",
             "expiration": "\(result.expiration.map { "\($0)" } ?? "none")",
         ])
         return result

@@ -1,6 +1,6 @@
-import AsyncHTTPClient
-import Foundation
-import Logging
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
 
 /// A profile of the shared `credentials` and `config` files.
 ///
@@ -98,7 +98,7 @@ public struct SharedFilesCredentialProvider: CredentialProvider {
                 }
                 duration = value
             }
-            logger.debug("assuming role for profile", metadata: ["profile": "\(name)", "roleARN": "\(roleARN)"])
+            logger.debug("Assuming role for profile", metadata: ["profile": "\(name)", "role_arn": "\(roleARN)"])
             do {
                 return try await sts.assumeRole(
                     roleARN: roleARN, sessionName: settings["role_session_name"] ?? STSClient.generatedSessionName(now: now()),
@@ -109,7 +109,7 @@ public struct SharedFilesCredentialProvider: CredentialProvider {
         }
         if let keys = try Self.staticKeys(name, settings) { return keys }
         if let command = settings["credential_process"], !command.isEmpty {
-            logger.debug("running credential_process", metadata: ["profile": "\(name)"])
+            logger.debug("Running credential_process", metadata: ["profile": "\(name)"])
             do {
                 return try await CredentialProcess(commandLine: command, environment: environment).run()
             } catch {

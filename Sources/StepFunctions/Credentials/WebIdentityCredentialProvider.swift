@@ -1,6 +1,6 @@
-import AsyncHTTPClient
-import Foundation
-import Logging
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
 
 /// EKS service accounts (IRSA) and other OIDC federation: `AWS_WEB_IDENTITY_TOKEN_FILE` and
 /// `AWS_ROLE_ARN` (and optionally `AWS_ROLE_SESSION_NAME`), exchanged with STS

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A task handed to this worker by `GetActivityTask`.
 public struct ActivityTask: Sendable, Equatable {

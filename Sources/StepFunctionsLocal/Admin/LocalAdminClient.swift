@@ -1,4 +1,5 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
+import NIOHTTP1
 import Foundation
 import NIOCore
 import NIOFoundationCompat

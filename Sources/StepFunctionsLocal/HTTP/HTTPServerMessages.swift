@@ -1,6 +1,6 @@
 import Foundation
-import NIOCore
-import NIOHTTP1
+public import NIOCore
+public import NIOHTTP1
 
 /// One whole HTTP request, body included.
 public struct HTTPServerRequest: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An activity of the local endpoint.
 public struct LocalActivity: Sendable, Equatable {

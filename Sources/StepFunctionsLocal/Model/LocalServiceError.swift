@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import NIOHTTP1
+public import NIOHTTP1
 import StepFunctions
 
 /// An error answer of the local endpoint, shaped as the service shapes it: HTTP status,

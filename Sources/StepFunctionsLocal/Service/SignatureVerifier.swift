@@ -1,5 +1,6 @@
-import Foundation
-import StepFunctions
+public import Foundation
+import NIOHTTP1
+public import StepFunctions
 
 /// Checks a request's SigV4 `Authorization` header the way the service does: the key must be
 /// known, the scope must name the endpoint's region and `states`, `X-Amz-Date` must be within

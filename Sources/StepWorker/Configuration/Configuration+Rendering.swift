@@ -1,3 +1,4 @@
+import Logging
 extension Configuration {
     /// The effective configuration as TOML, every default written out; what `stepworker check`
     /// prints. Reading it back gives the same configuration.

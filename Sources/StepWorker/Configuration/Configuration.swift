@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// The validated configuration: every default filled in, every value in range. Built only by
 /// `ConfigurationLoader`; see docs/configuration.md for each key.

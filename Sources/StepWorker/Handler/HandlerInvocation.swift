@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// One run of a handler, fully resolved: what to execute, with what, under which limits.
 public struct HandlerInvocation: Sendable {

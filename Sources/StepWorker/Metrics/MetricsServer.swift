@@ -1,8 +1,8 @@
-import Logging
+public import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Prometheus
+public import Prometheus
 
 /// The Prometheus endpoint of `[metrics] listen`: `GET /metrics` answers the registry in the text
 /// exposition format (0.0.4); any other path is 404, any other method on `/metrics` 405.

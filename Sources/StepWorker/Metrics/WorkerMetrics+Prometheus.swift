@@ -1,6 +1,6 @@
 import CoreMetrics
-import Logging
-import Prometheus
+public import Logging
+public import Prometheus
 
 extension WorkerMetrics {
     /// A swift-metrics factory that records into `registry` (what `GET /metrics` shows), with

@@ -1,4 +1,4 @@
-import CoreMetrics
+public import CoreMetrics
 import Synchronization
 
 /// The worker's metrics, recorded through swift-metrics where things happen (docs/metrics.md).

@@ -1,4 +1,4 @@
-import StepFunctions
+public import StepFunctions
 
 /// Where the ledger keeps its records: `LedgerFiles` (the state directory). Every call blocks
 /// on the disk; `TaskLedger` makes them on `BlockingIO`'s threads, never on Swift's

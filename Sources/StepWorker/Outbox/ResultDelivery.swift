@@ -1,5 +1,5 @@
-import Logging
-import StepFunctions
+public import Logging
+public import StepFunctions
 
 /// Sends one result until the service takes it, says its token is dead, or refuses it. Throttling,
 /// 5xx and network errors are retried without end (capped backoff with full jitter); only

@@ -1,5 +1,5 @@
-import Logging
-import StepFunctions
+public import Logging
+public import StepFunctions
 import Systemd
 
 /// The worker's promise that no result is lost (DESIGN section 5), in one owner: the in-flight

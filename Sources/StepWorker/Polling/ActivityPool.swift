@@ -1,5 +1,5 @@
-import Logging
-import StepFunctions
+public import Logging
+public import StepFunctions
 import Synchronization
 
 /// One configured activity: `pollers` long polls, `concurrency` slots. A poller takes a slot

@@ -1,4 +1,4 @@
-import StepFunctions
+public import StepFunctions
 
 /// How long a poller waits after a failed `GetActivityTask`, by the kind of failure. Throttling,
 /// 5xx, network errors and `ActivityWorkerLimitExceeded` back off from a fraction of a second;

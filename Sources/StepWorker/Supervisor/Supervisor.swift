@@ -1,7 +1,7 @@
-import Logging
-import StepFunctions
+public import Logging
+public import StepFunctions
 import Synchronization
-import Systemd
+public import Systemd
 
 /// The daemon: one `ActivityPool` per configured activity, the ledger replayed at start, systemd
 /// told what happens (`READY=1`, `STATUS=`, `STOPPING=1`, `EXTEND_TIMEOUT_USEC=`, watchdog pings).

@@ -1,4 +1,4 @@
-import Systemd
+public import Systemd
 
 /// The counters of every pool summed, and the `STATUS=` line made from them.
 public struct SupervisorCounters: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import StepFunctions
+public import StepFunctions
 
 /// The rules of DESIGN section 4's outcome table that depend on an activity's configuration.
 public struct OutcomeRules: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Foundation
-import Logging
-import StepFunctions
+public import Logging
+public import StepFunctions
 import Systemd
 
 /// One task from receipt to its settlement: journal it in the ledger, start its handler,

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOHTTP1
 import Foundation
 import Logging
 import Testing
@@ -166,7 +167,7 @@ import Testing
             #expect(endpoint.fetches == 4)
         }
         await endpoint.standIn.shutdown()
-        #expect(logs.all.filter { $0.hasPrefix("warning credential refresh failed; keeping cached credentials") }.count == 2)
+        #expect(logs.all.filter { $0.hasPrefix("warning Credential refresh failed; keeping cached credentials") }.count == 2)
     }
 
     @Test func expiredCredentialsAreNotHandedOutWhenRefreshFails() async throws {

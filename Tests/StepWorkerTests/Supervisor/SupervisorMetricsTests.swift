@@ -1,4 +1,6 @@
 import Foundation
+import StepWorkerTestKit
+import StepFunctionsLocal
 import Prometheus
 import StepFunctions
 import StepWorker

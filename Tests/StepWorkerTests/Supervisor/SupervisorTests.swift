@@ -167,7 +167,7 @@ struct SupervisorTests {
             stalledHarness.notifier = notifier
             let stalled = try stalledHarness.supervisor(configuration, watchdogTimeout: .milliseconds(200), stallLimit: .milliseconds(1))
             let stalledRun = Task { await stalled.run() }
-            #expect(await h.log.waitFor { $0 == "health check failed; withholding watchdog pings" })
+            #expect(await h.log.waitFor { $0 == "Health check failed; withholding watchdog pings" })
             try await Task.sleep(for: .milliseconds(300))  // three more checks, all failing
             // Only the first check, before any progress could be measured, may have pinged.
             #expect(notifier.assignments.filter { $0 == "WATCHDOG=1" }.count <= 1, "\(notifier.assignments)")
