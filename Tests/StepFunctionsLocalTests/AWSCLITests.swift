@@ -93,7 +93,8 @@ struct AWSCLITests {
         let token = try #require(task["taskToken"] as? String)
         #expect(task["input"] as? String == "{\"image\":\"cat.png\"}")
 
-        let sent = try await aws(port, secret: secretKey, ["send-task-success", "--task-token", token, "--task-output", "{\"done\":true}"])
+        // `=`: a token may start with "-", which argparse would take for an option (1 run in 64).
+        let sent = try await aws(port, secret: secretKey, ["send-task-success", "--task-token=\(token)", "--task-output", "{\"done\":true}"])
         #expect(sent.status == 0, "\(sent.stderr)")
 
         let http2 = HTTPClient(eventLoopGroupProvider: .singleton)

@@ -42,14 +42,3 @@ public struct RetryPolicy: Sendable, Equatable {
         return min(ceiling, maxDelay)
     }
 }
-
-/// Where the jitter comes from: the system generator, or a fixed sequence in tests.
-public protocol JitterSource: Sendable {
-    /// A number uniform in [0, 1).
-    func next() -> Double
-}
-
-public struct SystemJitter: JitterSource {
-    public init() {}
-    public func next() -> Double { Double.random(in: 0..<1) }
-}

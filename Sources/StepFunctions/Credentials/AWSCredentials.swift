@@ -27,20 +27,3 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, Cust
 
     public var debugDescription: String { description }
 }
-
-/// Where credentials come from: static keys, a file, a metadata service, a chain of these.
-public protocol CredentialProvider: Sendable {
-    /// Credentials valid now. Providers of temporary credentials cache and refresh them.
-    func credentials() async throws -> AWSCredentials
-}
-
-/// Always the same credentials.
-public struct StaticCredentialProvider: CredentialProvider {
-    public let value: AWSCredentials
-
-    public init(_ value: AWSCredentials) {
-        self.value = value
-    }
-
-    public func credentials() async throws -> AWSCredentials { value }
-}

@@ -21,19 +21,6 @@ public struct ConfigurationProblem: Hashable, Sendable, CustomStringConvertible 
     }
 }
 
-/// Every problem found in a configuration file, in file order. Thrown by the loader.
-public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
-    public var problems: [ConfigurationProblem]
-
-    public init(problems: [ConfigurationProblem]) {
-        self.problems = problems
-    }
-
-    public var description: String {
-        problems.map(\.description).joined(separator: "\n")
-    }
-}
-
 /// A problem found while reading or validating, before it is given a file and a line.
 struct PathProblem: Hashable, Sendable {
     var keyPath: ConfigKeyPath

@@ -45,13 +45,6 @@ public indirect enum TOMLNode: Sendable, Equatable {
     }
 }
 
-/// A TOML syntax error, with the position the parser reported.
-public struct TOMLSyntaxError: Error, Sendable, Equatable {
-    public var line: Int
-    public var column: Int
-    public var message: String
-}
-
 public enum TOMLDocument {
     /// Parses TOML text into a `TOMLNode.table`, or throws `TOMLSyntaxError`.
     public static func parse(_ text: String) throws(TOMLSyntaxError) -> TOMLNode {

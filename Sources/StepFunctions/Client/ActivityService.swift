@@ -1,0 +1,9 @@
+/// The operations a worker needs from Step Functions, as a protocol so the supervisor can be
+/// driven by the real client against a local endpoint, or by anything else that speaks them.
+public protocol ActivityService: Sendable {
+    /// Long-polls for a task; nil when the poll ended without one.
+    func getActivityTask(activityArn: String, workerName: String?) async throws -> ActivityTask?
+    func sendTaskSuccess(token: TaskToken, output: String) async throws
+    func sendTaskFailure(token: TaskToken, error: String?, cause: String?) async throws
+    func sendTaskHeartbeat(token: TaskToken) async throws
+}

@@ -1,0 +1,16 @@
+/// The user and group a handler runs as (only when the daemon is root).
+public struct HandlerIdentity: Sendable, Equatable {
+    public var user: String?
+    public var group: String?
+    public var userID: UInt32?
+    public var groupID: UInt32
+    public var supplementaryGroups: [UInt32]
+
+    public init(user: String?, group: String?, userID: UInt32?, groupID: UInt32, supplementaryGroups: [UInt32]) {
+        self.user = user
+        self.group = group
+        self.userID = userID
+        self.groupID = groupID
+        self.supplementaryGroups = supplementaryGroups
+    }
+}
