@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import StepFunctions
+package import StepFunctions
 
 /// The ledger's records on disk (`TaskLedger` is the only user; it runs these calls on
 /// `BlockingIO`'s threads).
@@ -17,12 +17,12 @@ import StepFunctions
 ///
 /// Records hold whole task tokens, which the service needs; the directories are mode 0700 and
 /// the files 0600. Records are named by the token's fingerprint, never by the token.
-struct LedgerFiles: LedgerStorage {
-    let inflightDirectory: String
-    let outboxDirectory: String
+package struct LedgerFiles: LedgerStorage {
+    package let inflightDirectory: String
+    package let outboxDirectory: String
 
     /// Uses (and creates) `inflight/` and `outbox/` under `stateDirectory`.
-    init(stateDirectory: String) throws(DurableFileError) {
+    package init(stateDirectory: String) throws(DurableFileError) {
         inflightDirectory = stateDirectory + "/inflight"
         outboxDirectory = stateDirectory + "/outbox"
         try DurableFile.makeDirectory(stateDirectory)
@@ -31,25 +31,25 @@ struct LedgerFiles: LedgerStorage {
     }
 
     /// Notes that the task is running, before its handler starts.
-    func recordStarted(token: TaskToken, activityArn: String) throws {
+    package func recordStarted(token: TaskToken, activityArn: String) throws {
         let record = Record(token: token.rawValue, activityArn: activityArn, result: nil)
         try DurableFile.write(try record.encoded(), to: path(inflightDirectory, token), in: inflightDirectory)
     }
 
     /// Keeps `result` until `acknowledge`, and clears the task's running record.
-    func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws {
+    package func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws {
         let record = Record(token: token.rawValue, activityArn: activityArn, result: result)
         try DurableFile.write(try record.encoded(), to: path(outboxDirectory, token), in: outboxDirectory)
         try DurableFile.remove(path(inflightDirectory, token))
     }
 
     /// The service took the result (or said the token is dead): forget it.
-    func acknowledge(token: TaskToken) throws {
+    package func acknowledge(token: TaskToken) throws {
         try DurableFile.remove(path(outboxDirectory, token))
     }
 
     /// The task ended with nothing to report (the service said it is gone): forget it.
-    func forget(token: TaskToken) throws {
+    package func forget(token: TaskToken) throws {
         try DurableFile.remove(path(inflightDirectory, token))
         try DurableFile.remove(path(outboxDirectory, token))
     }
@@ -57,7 +57,7 @@ struct LedgerFiles: LedgerStorage {
     /// At start: turns every task a previous run left running into a `Worker.Interrupted`
     /// result, then returns every result waiting to be delivered. Unreadable records are moved
     /// aside (`*.corrupt`) and named in `unreadable` rather than stopping the worker.
-    func recover() throws -> LedgerRecovery {
+    package func recover() throws -> LedgerRecovery {
         var unreadable: [String] = []
         for name in try DurableFile.list(inflightDirectory, suffix: ".json") {
             let file = "\(inflightDirectory)/\(name)"

@@ -3,7 +3,7 @@ public import StepFunctions
 /// Where the ledger keeps its records: `LedgerFiles` (the state directory). Every call blocks
 /// on the disk; `TaskLedger` makes them on `BlockingIO`'s threads, never on Swift's
 /// cooperative pool. A protocol so tests can watch where the calls run and fail them.
-protocol LedgerStorage: Sendable {
+package protocol LedgerStorage: Sendable {
     /// Notes that the task is running, before its handler starts (durable).
     func recordStarted(token: TaskToken, activityArn: String) throws
     /// Keeps `result` until `acknowledge` (durable) and clears the task's running record.
@@ -31,8 +31,8 @@ public struct PendingResult: Sendable, Equatable {
 }
 
 /// What `LedgerStorage.recover()` found.
-struct LedgerRecovery: Sendable {
-    var pending: [PendingResult]
+package struct LedgerRecovery: Sendable {
+    package var pending: [PendingResult]
     /// Records that could not be read, moved aside as `*.corrupt`.
-    var unreadable: [String]
+    package var unreadable: [String]
 }

@@ -32,7 +32,7 @@ public struct TaskLedger: Sendable {
         self.init(storage: try LedgerFiles(stateDirectory: stateDirectory), delivery: delivery, metrics: metrics)
     }
 
-    init(storage: any LedgerStorage, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics()) {
+    package init(storage: any LedgerStorage, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics()) {
         self.storage = storage
         self.delivery = delivery
         self.metrics = metrics
