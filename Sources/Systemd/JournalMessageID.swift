@@ -7,7 +7,7 @@ public enum JournalMessageID {
     /// The metadata key the journal handler sends as `MESSAGE_ID`.
     public static let metadataKey = "MESSAGE_ID"
 
-    /// A task's outcome (succeeded, failed, timed out…), logged once per task with
-    /// `STEPWORKER_ACTIVITY`, `STEPWORKER_TASK_ID`, `STEPWORKER_OUTCOME`, `STEPWORKER_DURATION_MS`.
+    /// A task's outcome (`TaskLedger`'s "Task finished": succeeded, failed, gone), logged once per task with
+    /// `STEPWORKER_ACTIVITY`, `STEPWORKER_TASK_ID`, `STEPWORKER_OUTCOME`, `STEPWORKER_ERROR`, `STEPWORKER_DURATION_MS`.
     public static let taskOutcome = "74cec27408494d3c89713c00392eb7bd"
 }
