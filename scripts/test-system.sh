@@ -253,6 +253,7 @@ set -eu
 input=$(cat)
 echo "handler: task ${STEPWORKER_TASK_ID} starting" >&2
 case "$input" in *'"sleep"'*) sleep 5 ;; esac
+case "$input" in *'"fail"'*) echo "handler: failing on purpose" >&2; exit 3 ;; esac
 printf '{"handled": %s, "worker": "%s"}\n' "$input" "$STEPWORKER_WORKER_NAME"
 EOF
 ct sh -c 'cat >/etc/stepworker/stepworker.toml' <<EOF
@@ -318,6 +319,24 @@ pass "journal: $(jq -r '"MESSAGE_ID=\(.MESSAGE_ID) MESSAGE=\(.MESSAGE) STEPWORKE
 handler_line=$(ct journalctl --no-pager -u stepworker.service "STEPWORKER_TASK_ID=$fingerprint" -o cat | grep -c "handler: task $fingerprint starting" || true)
 [ "$handler_line" -ge 1 ] || fail "the handler's stderr is in the journal with STEPWORKER_TASK_ID"
 pass "journal: the handler's stderr line carries STEPWORKER_TASK_ID=$fingerprint"
+
+# ---- A failed task: its entry says so, with the error name a state machine would catch.
+id=$(submit '{"fail": true}') || fail "submit a failing task to the local endpoint"
+result=$(task "$id" 30) || fail "read task $id from the local endpoint"
+[ "$(jq -r .error <<<"$result")" = Handler.Failed ] || fail "task $id FAILED with Handler.Failed" "$result"
+fingerprint=$(jq -r .taskTokenFingerprint <<<"$result")
+entry=
+for _ in $(seq 1 50); do
+    entry=$(ct journalctl --no-pager -u stepworker.service MESSAGE_ID=74cec27408494d3c89713c00392eb7bd \
+        STEPWORKER_OUTCOME=failed -o json |
+        jq -cs --arg id "$fingerprint" 'map(select(.STEPWORKER_TASK_ID == $id)) | first // empty')
+    [ -n "$entry" ] && break
+    sleep 0.2
+done
+[ -n "$entry" ] || fail "journalctl -u stepworker MESSAGE_ID=… STEPWORKER_OUTCOME=failed finds the failed task" \
+    "$(ct journalctl --no-pager -u stepworker.service -o verbose -n 30)"
+[ "$(jq -r .STEPWORKER_ERROR <<<"$entry")" = Handler.Failed ] || fail "the failed task's entry has STEPWORKER_ERROR=Handler.Failed" "$entry"
+pass "journal: MESSAGE_ID=… STEPWORKER_OUTCOME=failed finds task $id with STEPWORKER_ERROR=Handler.Failed"
 
 # ---- Reload: an activity added to the file is served by the same process; a broken file
 # fails `systemctl reload` (the unit checks before signalling) and the service goes on.
