@@ -29,10 +29,16 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
+        // The read/write loops (EINTR, short writes) and conversions every module needs, once.
+        .target(
+            name: "POSIXSupport",
+            swiftSettings: strict
+        ),
         // The Step Functions service client: endpoints, SigV4, JSON 1.0 transport, errors, retries.
         .target(
             name: "StepFunctions",
             dependencies: [
+                "POSIXSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,6 +66,7 @@ let package = Package(
         .target(
             name: "StepWorker",
             dependencies: [
+                "POSIXSupport",
                 "StepFunctions",
                 "Systemd",
                 .product(name: "Logging", package: "swift-log"),
@@ -83,6 +90,7 @@ let package = Package(
             name: "Systemd",
             dependencies: [
                 "CSystemd",
+                "POSIXSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -91,6 +99,7 @@ let package = Package(
         .executableTarget(
             name: "stepworker",
             dependencies: [
+                "POSIXSupport",
                 "StepFunctions",
                 "StepFunctionsLocal",
                 "StepWorker",
@@ -146,6 +155,7 @@ let package = Package(
         .testTarget(
             name: "StepWorkerTests",
             dependencies: [
+                "POSIXSupport",
                 "StepWorker",
                 "StepFunctions",
                 "Systemd",

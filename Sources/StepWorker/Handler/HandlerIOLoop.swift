@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Logging
+import POSIXSupport
 
 /// Why the worker ended a handler's group.
 enum HandlerEndReason: Sendable, Equatable {
