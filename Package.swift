@@ -33,10 +33,16 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
+        // The read/write loops (EINTR, short writes) and conversions every module needs, once.
+        .target(
+            name: "POSIXSupport",
+            swiftSettings: strict
+        ),
         // The Step Functions service client: endpoints, SigV4, JSON 1.0 transport, errors, retries.
         .target(
             name: "StepFunctions",
             dependencies: [
+                "POSIXSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,6 +70,7 @@ let package = Package(
         .target(
             name: "StepWorker",
             dependencies: [
+                "POSIXSupport",
                 "StepFunctions",
                 "Systemd",
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +94,7 @@ let package = Package(
             name: "Systemd",
             dependencies: [
                 "CSystemd",
+                "POSIXSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -95,6 +103,7 @@ let package = Package(
         .executableTarget(
             name: "stepworker",
             dependencies: [
+                "POSIXSupport",
                 "StepFunctions",
                 "StepFunctionsLocal",
                 "StepWorker",
@@ -167,6 +176,7 @@ let package = Package(
         .testTarget(
             name: "StepWorkerTests",
             dependencies: [
+                "POSIXSupport",
                 "StepWorker",
                 "StepWorkerTestKit",
                 "StepFunctions",

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import POSIXSupport
 
 /// Writes with write(2), straight to the file descriptor: no stdio buffer to flush, so lines
 /// reach a pipe (or the journal's stdout stream) at once, not at exit.
@@ -11,19 +7,6 @@ enum FileDescriptorWriter {
     /// pipe and up to PIPE_BUF bytes, so concurrent lines never interleave), retrying the rest
     /// after a short write or EINTR. Gives up silently on other errors: logging must not fail.
     static func writeAll(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            guard var next = buffer.baseAddress else { return }
-            var remaining = buffer.count
-            while remaining > 0 {
-                let written = write(fd, next, remaining)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                next += written
-                remaining -= written
-            }
-        }
+        try? POSIX.writeAll(text, to: fd)
     }
 }

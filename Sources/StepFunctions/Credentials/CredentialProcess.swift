@@ -1,4 +1,5 @@
 import Foundation
+import POSIXSupport
 
 /// `credential_process`: a command (run without a shell) that prints credentials as JSON:
 /// `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}`.
@@ -259,14 +260,15 @@ private enum ChildProcess {
             var buffer = [UInt8](repeating: 0, count: 16_384)
             var reads = 0
             while !atEnd, reads < 64 {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                // An error is EAGAIN: nothing more for now.
+                guard let count = try? buffer.withUnsafeMutableBytes({ try POSIX.readSome(from: fd, into: $0) }) else {
+                    return
+                }
                 if count > 0 {
                     reads += 1
                     bytes.append(contentsOf: buffer.prefix(min(count, keep + 1 - bytes.count)))
-                } else if count == 0 {
+                } else {
                     atEnd = true
-                } else if errno != EINTR {
-                    return  // EAGAIN: nothing more for now
                 }
             }
         }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import POSIXSupport
 
 /// Reads, parses and validates a configuration file, reporting every problem at once as
 /// `FILE:LINE: key.path: message`.
@@ -67,21 +68,14 @@ enum FileContents {
         var message: String
     }
 
+    static let limit = 16 << 20
+
     static func read(_ path: String) -> Result<[UInt8], Failure> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(Failure(message: ErrnoText.describe(errno))) }
-        defer { close(fd) }
-        var contents: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(Failure(message: ErrnoText.describe(errno)))
-            }
-            if count == 0 { return .success(contents) }
-            contents.append(contentsOf: buffer[0..<count])
-            if contents.count > 16 << 20 { return .failure(Failure(message: "larger than 16 MiB")) }
+        do throws(SystemCallError) {
+            let contents = try POSIX.readFile(atPath: path, limit: limit)
+            return contents.count > limit ? .failure(Failure(message: "larger than 16 MiB")) : .success(contents)
+        } catch {
+            return .failure(Failure(message: error.errnoText))
         }
     }
 }
@@ -89,7 +83,6 @@ enum FileContents {
 /// `strerror` text for an errno value.
 public enum ErrnoText {
     public static func describe(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "errno \(code)" }
-        return String(cString: text)
+        POSIX.describe(code)
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Logging
+import POSIXSupport
 
 /// Why the worker ended a handler's group.
 enum HandlerEndReason: Sendable, Equatable {
@@ -12,9 +13,9 @@ enum HandlerEndReason: Sendable, Equatable {
 }
 
 /// Drives one running handler from a dedicated thread with poll(2): writes stdin while reading
-/// stdout and stderr (so neither side can block the other), enforces the timeout and stop
-/// requests (TERM to the group, KILL after the grace), and once the leader is gone kills what is
-/// left of its group and stops waiting for pipes that outsiders still hold open.
+/// stdout and stderr (so neither side can block the other), and feeds the clock, stop requests
+/// and the leader's exit to `HandlerDeadlines`, which decides when to signal the group and when
+/// to stop waiting for pipes that outsiders still hold open (the loop only does what it says).
 struct HandlerIOLoop: ~Copyable {
     struct Outcome: Sendable {
         var capture: OutputCapture
@@ -34,12 +35,7 @@ struct HandlerIOLoop: ~Copyable {
     private var inputOffset = 0
     private var capture: OutputCapture
     private var stderr = StderrCollector()
-    private var leaderExited = false
-    private var endedBy: HandlerEndReason?
-    private var killAt: Int64?
-    private var killed = false
-    private var drainUntil: Int64?
-    private let timeoutAt: Int64?
+    private var deadlines: HandlerDeadlines
     private let buffer: UnsafeMutableRawBufferPointer
 
     init(
@@ -55,7 +51,10 @@ struct HandlerIOLoop: ~Copyable {
         self.invocation = invocation
         self.stopReason = stopReason
         self.capture = OutputCapture(limit: invocation.maxOutput)
-        self.timeoutAt = invocation.timeout.map { startedAt + $0.milliseconds }
+        self.deadlines = HandlerDeadlines(
+            startedAt: startedAt, timeout: invocation.timeout?.milliseconds,
+            killGrace: invocation.killGrace.milliseconds, drainGrace: invocation.drainGrace.milliseconds,
+            pollsForLeaderExit: pidFD == nil)
         var logger = invocation.logger
         logger[metadataKey: "STEPWORKER_HANDLER_PID"] = "\(processID)"
         self.logger = logger
@@ -69,46 +68,35 @@ struct HandlerIOLoop: ~Copyable {
 
     consuming func run() -> Outcome {
         if invocation.input.isEmpty { PosixIO.closeIfOpen(&stdinFD) }
-        while !(leaderExited && stdoutFD == nil && stderrFD == nil) {
+        while !(deadlines.leaderExited && stdoutFD == nil && stderrFD == nil) {
             let now = PosixIO.nowMilliseconds()
-            if !leaderExited, endedBy == nil {
-                if let reason = stopReason() {
-                    beginTermination(.stopRequested(reason), now: now)
-                } else if let timeoutAt, now >= timeoutAt {
-                    beginTermination(.timeout, now: now)
-                }
-            }
-            if let killAt, !killed, now >= killAt {
-                signalGroup(SIGKILL)
-                killed = true
-            }
-            if let drainUntil, now >= drainUntil { break }
-            if !leaderExited, pidFD == nil, Self.hasExited(processID) { leaderDidExit(now: now) }
+            let reason = deadlines.acceptsStopRequest ? stopReason() : nil
+            let actions = deadlines.event(reason.map { .stopRequested($0, now: now) } ?? .tick(now: now))
+            if perform(actions) { break }
+            if !deadlines.leaderExited, pidFD == nil, Self.hasExited(processID) { leaderDidExit(now: now) }
             waitForEvents(now: now)
         }
         if let line = stderr.flush() { logger.info("\(line)") }
-        return Outcome(capture: capture, stderrTail: stderr.tailText, endedBy: endedBy)
+        return Outcome(capture: capture, stderrTail: stderr.tailText, endedBy: deadlines.endedBy)
     }
 
-    private mutating func beginTermination(_ reason: HandlerEndReason, now: Int64) {
-        endedBy = reason
-        signalGroup(SIGTERM)
-        signalGroup(SIGCONT)
-        killAt = now + invocation.killGrace.milliseconds
+    /// Sends the signals the deadlines ask for; returns whether they say to stop waiting.
+    @discardableResult
+    private func perform(_ actions: [HandlerDeadlines.Action]) -> Bool {
+        var stopWaiting = false
+        for action in actions {
+            switch action {
+            case .signalGroup(let signal): _ = killpg(processID, signal)
+            case .stopWaiting: stopWaiting = true
+            }
+        }
+        return stopWaiting
     }
 
     private mutating func leaderDidExit(now: Int64) {
-        leaderExited = true
         PosixIO.closeIfOpen(&pidFD)
         PosixIO.closeIfOpen(&stdinFD)
-        // Whatever the handler left behind in its group dies with it.
-        signalGroup(SIGKILL)
-        killed = true
-        drainUntil = now + invocation.drainGrace.milliseconds
-    }
-
-    private func signalGroup(_ signal: Int32) {
-        _ = killpg(processID, signal)
+        perform(deadlines.event(.leaderExited(now: now)))
     }
 
     /// Without a pidfd: whether the leader is a zombie (not reaped: swift-subprocess reaps only
@@ -120,12 +108,7 @@ struct HandlerIOLoop: ~Copyable {
     }
 
     private mutating func waitForEvents(now: Int64) {
-        var deadlines: [Int64] = []
-        if endedBy == nil, !leaderExited, let timeoutAt { deadlines.append(timeoutAt) }
-        if !killed, let killAt { deadlines.append(killAt) }
-        if let drainUntil { deadlines.append(drainUntil) }
-        if pidFD == nil, !leaderExited { deadlines.append(now + 20) }
-        let timeout = deadlines.min().map { Int32(clamping: max(0, $0 - now)) } ?? -1
+        let timeout = deadlines.pollTimeout(now: now)
 
         var fds: [pollfd] = [pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
         if let pidFD { fds.append(pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)) }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import POSIXSupport
 
 /// The few POSIX calls the runner makes, wrapped so errors are values.
 enum PosixIO {
@@ -34,9 +35,7 @@ enum PosixIO {
 
     /// Monotonic time in milliseconds.
     static func nowMilliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+        POSIX.nowMilliseconds()
     }
 }
 
@@ -58,13 +57,5 @@ enum UserDirectory {
     static func home(of user: String) -> String? {
         guard let entry = getpwnam(user), let directory = entry.pointee.pw_dir else { return nil }
         return String(cString: directory)
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded up, for poll timeouts and deadlines.
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
     }
 }

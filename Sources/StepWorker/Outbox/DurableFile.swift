@@ -1,4 +1,5 @@
 import Glibc
+import POSIXSupport
 
 
 
@@ -26,17 +27,12 @@ enum DurableFile {
         let temporary = "\(directory)/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw DurableFileError(operation: "open", path: temporary, errno: errno) }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                let error = errno
-                close(fd)
-                unlink(temporary)
-                throw DurableFileError(operation: "write", path: temporary, errno: error)
-            }
-            written += result
+        do throws(SystemCallError) {
+            try POSIX.writeAll(bytes, to: fd)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw DurableFileError(operation: "write", path: temporary, errno: error.errno)
         }
         if fsync(fd) != 0 {
             let error = errno
@@ -65,19 +61,10 @@ enum DurableFile {
     }
 
     static func read(_ path: String) throws(DurableFileError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DurableFileError(operation: "open", path: path, errno: errno) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw DurableFileError(operation: "read", path: path, errno: errno)
-            }
-            if count == 0 { return bytes }
-            bytes += buffer[0..<count]
+        do throws(SystemCallError) {
+            return try POSIX.readFile(atPath: path)
+        } catch {
+            throw DurableFileError(operation: error.call, path: path, errno: error.errno)
         }
     }
 
