@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import POSIXSupport
 
 /// Caches what another provider returns and refreshes it ahead of its expiration.
 ///
@@ -109,7 +110,7 @@ public actor CachingCredentialProvider: CredentialProvider {
             let delay = options.retryPolicy.delay(beforeRetry: failedRefreshes - 1, unitRandom: jitter.next())
             retryAt = now().addingTimeInterval(delay.timeInterval)
             let metadata: Logger.Metadata = [
-                "error": "\(error)", "failures": "\(failedRefreshes)", "retry_delay_ms": "\(Int(delay.timeInterval * 1000))",
+                "error": "\(error)", "failures": "\(failedRefreshes)", "retry_delay_ms": "\(delay.milliseconds)",
             ]
             if cached.map({ isUsable($0, at: now()) }) ?? false {
                 // Callers keep working with the cached credentials and would not hear of this.

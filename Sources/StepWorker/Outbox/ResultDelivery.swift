@@ -1,4 +1,5 @@
 public import Logging
+import POSIXSupport
 public import StepFunctions
 
 /// Sends one result until the service takes it, says its token is dead, or refuses it. Throttling,

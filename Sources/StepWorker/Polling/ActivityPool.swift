@@ -1,4 +1,5 @@
 public import Logging
+import POSIXSupport
 public import StepFunctions
 import Synchronization
 
