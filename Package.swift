@@ -73,6 +73,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Doubles for testing the worker without a service, processes or real time: a scripted
+        // ActivityService and ProcessRunner that publish what they are asked, a test clock that
+        // publishes its sleeps, and the wait helpers. Only test targets depend on it.
+        .target(
+            name: "StepWorkerTestKit",
+            dependencies: [
+                "StepWorker",
+                "StepFunctions",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // libsystemd, through pkg-config (apt: libsystemd-dev).
         .systemLibrary(
             name: "CSystemd",
@@ -147,6 +159,7 @@ let package = Package(
             name: "StepWorkerTests",
             dependencies: [
                 "StepWorker",
+                "StepWorkerTestKit",
                 "StepFunctions",
                 "Systemd",
                 "StepFunctionsLocal",
