@@ -95,11 +95,11 @@ struct WorkerMetricsTests {
         #expect(lines.contains(#"stepworker_handler_duration_seconds_count{activity="resize"} 2"#))
     }
 
-    @Test func taskRunOutcomesMapToTheOutcomeLabel() {
-        #expect(WorkerMetrics.TaskOutcome(.delivered(.success(output: "{}"))) == .succeeded)
-        #expect(WorkerMetrics.TaskOutcome(.delivered(.failing("Handler.Failed", "exit 1"))) == .failed)
-        #expect(WorkerMetrics.TaskOutcome(.refused(.failing("Handler.Failed", "exit 1"))) == .failed)
-        #expect(WorkerMetrics.TaskOutcome(.taskGone) == .gone)
+    @Test func settlementsMapToTheOutcomeLabel() {
+        #expect(WorkerMetrics.TaskOutcome(.reported(.success(output: "{}"))) == .succeeded)
+        #expect(WorkerMetrics.TaskOutcome(.reported(.failing("Handler.Failed", "exit 1"))) == .failed)
+        #expect(WorkerMetrics.TaskOutcome(.reported(.failing("Handler.InvalidOutput", "refused"))) == .failed)
+        #expect(WorkerMetrics.TaskOutcome(.dropped(.failing("Handler.Failed", "exit 1"), reason: "refused")) == .failed)
+        #expect(WorkerMetrics.TaskOutcome(.gone) == .gone)
     }
 }
-
