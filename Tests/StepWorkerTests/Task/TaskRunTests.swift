@@ -34,7 +34,7 @@ struct TaskRunTests {
                 """
             let configuration = try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: directory.path + "/c.toml")
             let run = TaskRun(
-                service: client, runner: SubprocessRunner(), ledger: ledger(), jitter: FixedJitterForWorker(0),
+                service: client, runner: SubprocessRunner(), ledger: ledger(), jitter: FixedJitter(0),
                 workerName: "task-run-test", daemonEnvironment: [:], logger: log.logger())
             return (run, configuration.activities[0])
         }
@@ -42,7 +42,7 @@ struct TaskRunTests {
         /// The ledger over `files`, delivering with short retries.
         func ledger() -> TaskLedger {
             let delivery = ResultDelivery(
-                service: client, jitter: FixedJitterForWorker(0),
+                service: client, jitter: FixedJitter(0),
                 backoff: RetryPolicy(maxAttempts: nil, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50)), logger: log.logger())
             return TaskLedger(storage: files, delivery: delivery)
         }
@@ -180,10 +180,4 @@ struct TaskRunTests {
             #expect(try h.files.recover().pending.isEmpty)
         }
     }
-}
-
-struct FixedJitterForWorker: JitterSource {
-    var value: Double
-    init(_ value: Double) { self.value = value }
-    func next() -> Double { value }
 }

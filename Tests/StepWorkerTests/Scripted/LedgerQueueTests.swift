@@ -1,0 +1,114 @@
+import Dispatch
+import Glibc
+import StepFunctions
+import StepWorkerTestKit
+import Synchronization
+import Testing
+
+@testable import StepWorker
+
+/// The ledger's disk work runs on `BlockingIO`'s queue ("stepworker.ledger-io"), never on the
+/// cooperative pool, for every path a task takes, the drain refusal included.
+@Suite(.timeLimit(.minutes(1)))
+struct LedgerQueueTests {
+    static let ledgerQueue = "stepworker.ledger-io"
+
+    /// `dispatch_queue_get_label(DISPATCH_CURRENT_QUEUE_LABEL)`: the Dispatch module on Linux
+    /// does not export it (nor Darwin's `__dispatch_queue_get_label`), libdispatch does.
+    static let currentQueueLabel: @convention(c) (OpaquePointer?) -> UnsafePointer<CChar> = unsafeBitCast(
+        dlsym(nil, "dispatch_queue_get_label"), to: (@convention(c) (OpaquePointer?) -> UnsafePointer<CChar>).self)
+
+    /// `LedgerFiles`, noting the queue each call runs on (`LedgerStorage` is internal: hence
+    /// `@testable`).
+    final class QueueRecordingStorage: LedgerStorage {
+        struct Call: Sendable, Equatable {
+            var name: String
+            var token: TaskToken?
+            var queue: String
+        }
+
+        let files: LedgerFiles
+        private let recorded = Mutex<[Call]>([])
+
+        init(_ files: LedgerFiles) {
+            self.files = files
+        }
+
+        var calls: [Call] { recorded.withLock { $0 } }
+
+        func calls(of token: TaskToken) -> [Call] { calls.filter { $0.token == token } }
+
+        private func note(_ name: String, _ token: TaskToken?) {
+            let queue = String(cString: LedgerQueueTests.currentQueueLabel(nil))
+            recorded.withLock { $0.append(Call(name: name, token: token, queue: queue)) }
+        }
+
+        func recordStarted(token: TaskToken, activityArn: String) throws {
+            note("recordStarted", token)
+            try files.recordStarted(token: token, activityArn: activityArn)
+        }
+
+        func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws {
+            note("store", token)
+            try files.store(result, token: token, activityArn: activityArn)
+        }
+
+        func acknowledge(token: TaskToken) throws {
+            note("acknowledge", token)
+            try files.acknowledge(token: token)
+        }
+
+        func forget(token: TaskToken) throws {
+            note("forget", token)
+            try files.forget(token: token)
+        }
+
+        func recover() throws -> LedgerRecovery {
+            note("recover", nil)
+            return try files.recover()
+        }
+    }
+
+    func recordingLedger(_ h: ScriptedHarness) throws -> (TaskLedger, QueueRecordingStorage) {
+        let storage = QueueRecordingStorage(try LedgerFiles(stateDirectory: h.stateDirectory))
+        return (TaskLedger(storage: storage, delivery: h.delivery(), metrics: h.metrics), storage)
+    }
+
+    @Test func theDrainRefusalWritesOnTheLedgerQueue() async throws {
+        let h = ScriptedHarness()
+        let (ledger, storage) = try recordingLedger(h)
+        let pool = h.pool(try h.activity(), ledger: ledger)
+        let running = Task { await pool.run() }
+        #expect(await h.nextPoll())
+        pool.drain()
+        // The open poll was not aborted; the task it brings now arrives during drain.
+        let task = h.task("late")
+        h.service.enqueue(task, for: ScriptedHarness.arn)
+        await running.value
+
+        let calls = storage.calls(of: task.token)
+        #expect(calls.map(\.name) == ["store", "acknowledge"])
+        #expect(calls.allSatisfy { $0.queue == Self.ledgerQueue }, "\(calls)")
+        #expect(h.service.calls.last == .failed(
+            task.token, error: WorkerFailure.shuttingDownName, cause: "the worker is shutting down"))
+        #expect(h.runner.handlers.isEmpty)
+        #expect(pool.counters.failed == 1)
+        #expect(h.exposition.contains(#"stepworker_tasks_total{activity="scripted",outcome="refused"} 1"#))
+    }
+
+    @Test func aTaskThatRanWritesOnTheLedgerQueue() async throws {
+        let h = ScriptedHarness()
+        let (ledger, storage) = try recordingLedger(h)
+        let run = h.taskRun(ledger: ledger)
+        let task = h.task("ran")
+        let activity = try h.activity()
+        let running = Task { try await run.run(task, activity: activity, stop: HandlerStopSwitch()) }
+        let handler = try #require(await h.runner.nextStarted())
+        handler.exit(0, stdout: "{}")
+        #expect(try await running.value == .reported(.success(output: "{}")))
+
+        let calls = storage.calls(of: task.token)
+        #expect(calls.map(\.name) == ["recordStarted", "store", "acknowledge"])
+        #expect(calls.allSatisfy { $0.queue == Self.ledgerQueue }, "\(calls)")
+    }
+}

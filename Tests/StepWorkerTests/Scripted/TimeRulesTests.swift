@@ -1,0 +1,101 @@
+import StepFunctions
+import StepWorker
+import StepWorkerTestKit
+import Systemd
+import Testing
+
+/// When things happen, on the test clock: heartbeats, result retries, poll backoff, and the
+/// shutdown grace. Each step waits until the code is asleep, then moves time to just before its
+/// deadline (nothing may happen: no sleeper is due) and then to it.
+@Suite(.timeLimit(.minutes(1)))
+struct TimeRulesTests {
+    static func throttled(_ operation: ScriptedActivityService.Operation) -> StepFunctionsError {
+        ScriptedActivityService.error("ThrottlingException", for: operation)
+    }
+
+    @Test func heartbeatsGoOutOnScheduleAndATaskGoneStopsTheHandler() async throws {
+        let h = ScriptedHarness()
+        // Jitter 0.5 shortens each wait by 10%: a 10 s interval heartbeats every 9 s.
+        let run = h.taskRun(ledger: try h.ledger(), jitter: FixedJitter(0.5))
+        let activity = try h.activity(#"heartbeat = "10s""#)
+        let task = h.task("heartbeats")
+        let running = Task { try await run.run(task, activity: activity, stop: HandlerStopSwitch()) }
+        let handler = try #require(await h.runner.nextStarted())
+
+        for beat in 1...2 {
+            #expect(await h.clock.sleeps.first(where: { _ in true }, timeout: .seconds(10)) == .seconds(9))
+            h.clock.advance(by: .seconds(9) - .milliseconds(1))
+            #expect(h.service.calls.count == beat - 1)
+            if beat == 2 {
+                h.service.answer(.sendTaskHeartbeat, with: ScriptedActivityService.error("TaskTimedOut", for: .sendTaskHeartbeat))
+            }
+            h.clock.advance(by: .milliseconds(1))
+            #expect(await h.service.events.first(where: { $0 == .heartbeat(task.token) }, timeout: .seconds(10)) != nil)
+        }
+
+        let stop = try #require(await h.runner.nextTermination())
+        #expect(stop.0 === handler)
+        #expect(stop.1 == .taskGone)
+        #expect(try await running.value == .gone)
+        #expect(handler.stopReasons == [.taskGone])
+        #expect(h.service.calls == [.heartbeat(task.token), .heartbeat(task.token)])  // no result sent
+    }
+
+    @Test func deliveryRetriesThrottlingWithThePolicysDelaysUntilItIsTaken() async throws {
+        let h = ScriptedHarness()
+        let policy = RetryPolicy(maxAttempts: nil, baseDelay: .seconds(1), maxDelay: .seconds(3))
+        let delivery = h.delivery(jitter: FixedJitter(0.5), backoff: policy)
+        h.service.answer(.sendTaskSuccess, with: Self.throttled(.sendTaskSuccess), times: 4)
+        let token = TaskToken("token-retried")
+        let delivering = Task {
+            try await delivery.deliver(.success(output: "{}"), token: token, activity: ScriptedHarness.activityName)
+        }
+        // Half of 1 s, 2 s, then the 3 s cap.
+        let expected: [Duration] = [.milliseconds(500), .seconds(1), .milliseconds(1500), .milliseconds(1500)]
+        for (retry, delay) in expected.enumerated() {
+            #expect(await h.clock.sleeps.first(where: { _ in true }, timeout: .seconds(10)) == delay, "retry \(retry)")
+            #expect(h.service.calls.count == retry + 1)
+            h.clock.advance(by: delay - .milliseconds(1))
+            #expect(h.service.calls.count == retry + 1)
+            h.clock.advance(by: .milliseconds(1))
+        }
+        #expect(try await delivering.value == .delivered(.success(output: "{}")))
+        #expect(h.service.calls == Array(repeating: .succeeded(token, output: "{}"), count: 5))
+        #expect(h.clock.pendingSleeps == 0)
+        #expect(h.exposition.contains(#"stepworker_result_retries_total{activity="scripted"} 4"#))
+    }
+
+    @Test func pollErrorsBackOffAndASuccessfulPollResetsTheBackoff() async throws {
+        let h = ScriptedHarness()
+        let backoff = PollBackoff()
+        let pool = h.pool(try h.activity(), ledger: try h.ledger(), backoff: backoff, jitter: FixedJitter(0.5))
+        let arn = ScriptedHarness.arn
+        for _ in 0..<3 { h.service.enqueue(failure: Self.throttled(.getActivityTask), for: arn) }
+        h.service.enqueue(nil, for: arn)  // an empty poll: a success
+        h.service.enqueue(failure: Self.throttled(.getActivityTask), for: arn)
+        let running = Task { await pool.run() }
+
+        // The failure count goes 1, 2, 3, then starts again at 1 after the empty poll.
+        let failures = [1, 2, 3, 1]
+        let expected = failures.map { backoff.delay(after: Self.throttled(.getActivityTask), failures: $0, unitRandom: 0.5) }
+        // A tenth of the 200 ms, 400 ms, 800 ms ceilings plus 90% of half of it.
+        let approximate: [Duration] = [.milliseconds(110), .milliseconds(220), .milliseconds(440), .milliseconds(110)]
+        for (delay, roughly) in zip(expected, approximate) {
+            #expect(abs((delay - roughly) / .microseconds(1)) < 1, "\(delay)")
+        }
+        var polls = 0
+        for (step, delay) in expected.enumerated() {
+            #expect(await h.clock.sleeps.first(where: { _ in true }, timeout: .seconds(10)) == delay, "step \(step)")
+            polls = h.service.calls.count
+            h.clock.advance(by: delay - .milliseconds(1))
+            #expect(h.service.calls.count == polls)
+            if step < expected.count - 1 { h.clock.advance(by: .milliseconds(1)) }
+        }
+        #expect(pool.counters.pollErrors == 4)
+        #expect(pool.counters.pollsCompleted == 1)
+        // Draining wakes the poller from its backoff at once.
+        await h.finish(pool, running: running)
+        #expect(h.clock.pendingSleeps == 0)
+        #expect(h.service.calls.count == polls)
+    }
+}
