@@ -153,6 +153,7 @@ let package = Package(
         .testTarget(
             name: "StepFunctionsTests",
             dependencies: [
+                "StepWorkerTestKit",
                 "StepFunctions",
                 "StepFunctionsLocal",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -164,6 +165,7 @@ let package = Package(
         .testTarget(
             name: "StepFunctionsLocalTests",
             dependencies: [
+                "StepWorkerTestKit",
                 "StepFunctions",
                 "StepFunctionsLocal",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

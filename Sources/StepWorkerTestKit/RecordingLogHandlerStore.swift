@@ -26,14 +26,9 @@ public final class RecordingLogHandlerStore: Sendable {
         entries.withLock { $0.append(entry) }
     }
 
-    /// Waits (polling every 10 ms, at most `timeout`) until a message satisfies `predicate`.
+    /// Waits (`waitUntil`, at most `timeout`) until a message satisfies `predicate`.
     public func waitFor(timeout: Duration = .seconds(10), _ predicate: (String) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if messages.contains(where: predicate) { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return false
+        (try? await waitUntil(timeout: timeout) { messages.contains(where: predicate) }) ?? false
     }
 
     public func logger() -> Logger {

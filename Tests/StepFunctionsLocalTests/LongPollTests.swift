@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import StepFunctionsLocal
+import StepWorkerTestKit
 import Testing
 
 /// GetActivityTask as a real long poll.
@@ -25,7 +26,7 @@ import Testing
             let clock = ContinuousClock()
             let start = clock.now
             async let poll = client.call("GetActivityTask", ["activityArn": arn, "workerName": "host-1"], timeout: .seconds(30))
-            try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 }
+            #expect(try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 })
             let id = try await client.submit(arn, input: "{\"n\":1}")
             let reply = try await poll
             #expect(clock.now - start < .seconds(5))
@@ -56,9 +57,9 @@ import Testing
         try await withLocalEndpoint(configuration) { server, client async throws in
             let arn = try await client.createActivity("fifo")
             async let first = client.call("GetActivityTask", ["activityArn": arn, "workerName": "first"], timeout: .seconds(30))
-            try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 }
+            #expect(try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 })
             async let second = client.call("GetActivityTask", ["activityArn": arn, "workerName": "second"], timeout: .seconds(30))
-            try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 2 }
+            #expect(try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 2 })
             let a = try await client.submit(arn, input: "\"a\"")
             let b = try await client.submit(arn, input: "\"b\"")
             #expect(try await first["input"] as? String == "\"a\"")
@@ -97,7 +98,7 @@ import Testing
             let arn = try await client.createActivity("busy")
             async let one = client.call("GetActivityTask", ["activityArn": arn])
             async let two = client.call("GetActivityTask", ["activityArn": arn])
-            try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 2 }
+            #expect(try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 2 })
             let third = try await client.call("GetActivityTask", ["activityArn": arn])
             #expect(third.status == 400)
             #expect(third.errorType == "ActivityWorkerLimitExceeded")
@@ -111,19 +112,10 @@ import Testing
         try await withLocalEndpoint(configuration) { server, client async throws in
             let arn = try await client.createActivity("doomed")
             async let poll = client.call("GetActivityTask", ["activityArn": arn], timeout: .seconds(30))
-            try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 }
+            #expect(try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 })
             _ = try await client.call("DeleteActivity", ["activityArn": arn])
             #expect(try await poll.text == "{}")
         }
-    }
-}
-
-/// Polls `condition` every 10 ms until it holds; fails after `timeout`.
-func waitUntil(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !(try await condition()) {
-        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(timeout)") }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }
 
@@ -133,7 +125,7 @@ func waitUntil(timeout: Duration = .seconds(5), _ condition: () async throws -> 
         let server = try await LocalEndpointServer.start(LocalEndpointConfiguration(pollDuration: .seconds(60)))
         let arn = try await server.endpoint.createActivity(name: "work").arn
         let poll = Task { try await server.endpoint.getActivityTask(activityArn: arn, workerName: nil) }
-        try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 }
+        #expect(try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 })
         let elapsed = await ContinuousClock().measure {
             poll.cancel()
             await server.shutdown()
@@ -147,7 +139,7 @@ func waitUntil(timeout: Duration = .seconds(5), _ condition: () async throws -> 
             try await withLocalEndpoint(LocalEndpointConfiguration(pollDuration: .seconds(60))) { server, client async throws in
                 let arn = try await client.createActivity("work")
                 let poll = Task { try? await client.call("GetActivityTask", ["activityArn": arn], timeout: .seconds(90)) }
-                try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 }
+                #expect(try await waitUntil { await server.endpoint.stats().activities[arn]?.openPolls == 1 })
                 await server.shutdown()
                 _ = await poll.value
             }

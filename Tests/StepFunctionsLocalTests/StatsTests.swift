@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import StepFunctionsLocal
+import StepWorkerTestKit
 import Testing
 
 /// GET /_local/stats: open polls now and at most, operations served, tasks by status.
@@ -11,10 +12,10 @@ import Testing
             async let a = client.call("GetActivityTask", ["activityArn": arn])
             async let b = client.call("GetActivityTask", ["activityArn": arn])
             async let c = client.call("GetActivityTask", ["activityArn": arn])
-            try await waitUntil {
+            #expect(try await waitUntil {
                 let stats = try await client.admin(.GET, "/_local/stats")
                 return Self.activity(stats, arn)["openPolls"] as? Int == 3
-            }
+            })
             _ = try await (a, b, c)
             _ = try await client.submit(arn)
             _ = try await client.call("GetActivityTask", ["activityArn": arn])
@@ -47,7 +48,7 @@ import Testing
             let firstToken = try #require(first["taskToken"] as? String)
             #expect(try await slots() == (1, 1))
             async let waiting = client.call("GetActivityTask", ["activityArn": arn])
-            try await waitUntil { try await slots().now == 2 }
+            #expect(try await waitUntil { try await slots().now == 2 })
             _ = try await client.submit(arn, heartbeatSeconds: 2)
             let second = try await waiting
             #expect(second["taskToken"] is String)
@@ -55,7 +56,7 @@ import Testing
             // A result frees the first slot; a missed heartbeat frees the second.
             _ = try await client.call("SendTaskSuccess", ["taskToken": firstToken, "output": "{}"])
             #expect(try await slots() == (1, 2))
-            try await waitUntil { try await slots().now == 0 }
+            #expect(try await waitUntil { try await slots().now == 0 })
             #expect(try await slots() == (0, 2))
             // A poll that ends empty gives its slot back; a rejected result changes nothing.
             _ = try await client.call("GetActivityTask", ["activityArn": arn])

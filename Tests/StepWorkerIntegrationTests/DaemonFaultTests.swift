@@ -188,12 +188,10 @@ struct DaemonFaultTests {
             #expect(gone.error == "States.HeartbeatTimeout")
             let grandchild = try await Self.readPID(grandchildFile)
             defer { if !processIsGone(grandchild) { kill(grandchild, SIGKILL) } }
-            let deadline = ContinuousClock.now + .seconds(15)
-            while !processIsGone(grandchild), ContinuousClock.now < deadline {
+            #expect(try await waitUntil(timeout: .seconds(15)) {
                 notify.collect()
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(processIsGone(grandchild), "the handler's group outlived its task")
+                return processIsGone(grandchild)
+            }, "the handler's group outlived its task")
             #expect(h.daemonLog.contains("Heartbeat answered that the task is gone"), "\(h.daemonLog)")
 
             // The drain delivers anything left in the outbox: still nothing for the dead task.
@@ -210,13 +208,12 @@ struct DaemonFaultTests {
     }
 
     static func readPID(_ path: String) async throws -> pid_t {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                return pid
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        func pid() -> pid_t? {
+            (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
-        throw NotifySocket.Failure(description: "no pid in \(path) within 10 s")
+        guard try await waitUntil(timeout: .seconds(10), { pid() != nil }), let found = pid() else {
+            throw NotifySocket.Failure(description: "no pid in \(path) within 10 s")
+        }
+        return found
     }
 }

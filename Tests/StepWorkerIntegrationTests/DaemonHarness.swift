@@ -81,16 +81,14 @@ extension DaemonProcessTests {
     /// `sd_notify` blocks on a full one. Nil on timeout, after killing it so no daemon outlives
     /// its test.
     static func waitForExit(_ process: Process, notify: NotifySocket, timeout: Duration) async -> Int32? {
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: timeout)
-        while process.isRunning {
+        let exited = (try? await waitUntil(timeout: timeout) {
             notify.collect()
-            if clock.now >= end {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                return nil
-            }
-            try? await Task.sleep(for: .milliseconds(10))
+            return !process.isRunning
+        }) ?? false
+        guard exited else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
         }
         return process.terminationStatus
     }

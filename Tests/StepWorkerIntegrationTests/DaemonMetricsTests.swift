@@ -43,15 +43,12 @@ struct DaemonMetricsTests {
     /// Scrapes until every line in `expected` is there (the counters move just after the service
     /// saw the result); returns the last scrape's lines.
     static func scrape(port: Int, until expected: [String], timeout: Duration = .seconds(10)) async -> [String] {
-        let end = ContinuousClock.now + timeout
         var lines: [String] = []
-        repeat {
-            if let scrape = try? await HTTPScrape.request("http://127.0.0.1:\(port)/metrics") {
-                lines = scrape.body.split(separator: "\n").map(String.init)
-                if expected.allSatisfy(lines.contains) { break }
-            }
-            try? await Task.sleep(for: .milliseconds(50))
-        } while ContinuousClock.now < end
+        _ = try? await waitUntil(timeout: timeout) {
+            guard let scrape = try? await HTTPScrape.request("http://127.0.0.1:\(port)/metrics") else { return false }
+            lines = scrape.body.split(separator: "\n").map(String.init)
+            return expected.allSatisfy(lines.contains)
+        }
         return lines
     }
 

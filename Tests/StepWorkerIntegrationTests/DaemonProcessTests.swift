@@ -69,15 +69,10 @@ struct DaemonProcessTests {
 
     /// Waits for `process` to exit (without blocking a cooperative thread); nil on timeout.
     func exitStatus(_ process: Process, timeout: Duration = .seconds(30)) async -> Int32? {
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: timeout)
-        while process.isRunning {
-            if clock.now >= end {
-                process.interrupt()
-                kill(process.processIdentifier, SIGKILL)
-                return nil
-            }
-            try? await Task.sleep(for: .milliseconds(10))
+        guard (try? await waitUntil(timeout: timeout) { !process.isRunning }) == true else {
+            process.interrupt()
+            kill(process.processIdentifier, SIGKILL)
+            return nil
         }
         return process.terminationStatus
     }
@@ -98,7 +93,7 @@ struct DaemonProcessTests {
     }
 
     func waitForFile(_ path: String) async throws {
-        while !FileManager.default.fileExists(atPath: path) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: path) }, "no \(path)")
     }
 
     @Test func servesTasksAndDrainsOnSIGTERMLettingARunningHandlerFinish() async throws {
@@ -118,7 +113,7 @@ struct DaemonProcessTests {
             }
 
             let last = try await h.admin.submitTask(activityArn: arn, input: #"{"last":true}"#)
-            while try await h.admin.task(last).status != "STARTED" { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(try await waitUntil(timeout: .seconds(20)) { try await h.admin.task(last).status == "STARTED" })
             try await Task.sleep(for: .milliseconds(100))  // the handler is sleeping
             kill(process.processIdentifier, SIGTERM)
             #expect(await notify.waitFor { $0 == "STOPPING=1" })
@@ -151,7 +146,7 @@ struct DaemonProcessTests {
             #expect(await notify.waitFor { $0 == "READY=1" }, "\(h.daemonLog)")
             let running = try await h.admin.submitTask(activityArn: arn, input: #"{"running":true}"#)
             try await waitForFile(dir + "/started")
-            while try await h.admin.stats().activities[arn]?.openPolls != 1 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(try await waitUntil(timeout: .seconds(20)) { try await h.admin.stats().activities[arn]?.openPolls == 1 })
 
             kill(process.processIdentifier, SIGTERM)
             #expect(await notify.waitFor { $0 == "STOPPING=1" })

@@ -100,7 +100,7 @@ struct SubprocessRunnerTests {
         #expect(elapsed < .seconds(5))
         #expect(result.stderrTail.contains("started"))
         let grandchild = try #require(pid_t(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(await eventually { processIsGone(grandchild) })
+        #expect(try await waitUntil { processIsGone(grandchild) })
         #expect(TaskFate.decide(result, rules: OutcomeRules()).result
             == .failure(error: "Handler.Timeout", cause: "ran past its timeout of 500ms and was stopped; stderr:\nstarted"))
     }
@@ -128,7 +128,7 @@ struct SubprocessRunnerTests {
         #expect(clock.now - start < .seconds(5))
         #expect(TaskFate.decide(result, rules: OutcomeRules()).result == .success(output: #"{"done": true}"#))
         let orphan = try #require(pid_t(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(await eventually { processIsGone(orphan) })
+        #expect(try await waitUntil { processIsGone(orphan) })
     }
 
     @Test func terminateStopsTheHandler() async {
@@ -267,12 +267,3 @@ struct SubprocessRunnerTests {
     }
 }
 
-/// Polls `condition` every 10 ms for at most 5 s.
-func eventually(_ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(5)
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
-}

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOHTTP1
 import Foundation
 import Logging
+import StepWorkerTestKit
 import Testing
 @testable import StepFunctions
 
@@ -100,7 +101,7 @@ import Testing
             // No credentials yet: every caller waits for the one fetch.
             try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<20 { group.addTask { try await cache.credentials().accessKeyID } }
-                try await waitUntil { endpoint.fetches == 1 }
+                #expect(try await waitUntil { endpoint.fetches == 1 })
                 gate.open()
                 for try await keyID in group { #expect(keyID == "ASIA1") }
             }
@@ -126,7 +127,7 @@ import Testing
             endpoint.clock.advance(by: Self.lifetime - 200)  // in the refresh window, still valid
             // The caller that starts the refresh does not wait for it either.
             #expect(try await cache.credentials().accessKeyID == "ASIA1")
-            try await waitUntil { endpoint.fetches == 2 }
+            #expect(try await waitUntil { endpoint.fetches == 2 })
             for _ in 0..<5 { #expect(try await cache.credentials().accessKeyID == "ASIA1") }
             gate.open()
             await cache.backgroundRefreshSettled()

@@ -214,15 +214,6 @@ final class Gate: Sendable {
     }
 }
 
-/// Polls `condition` every 10 ms until it holds; fails the wait after `seconds`.
-func waitUntil(seconds: Double = 10, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw CancellationError() }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
 /// A loopback port nothing listens on (a server bound it, then stopped).
 func closedPort() async throws -> Int {
     let server = try await HTTPServer.start(host: "127.0.0.1", port: 0) { _ in .dropConnection }

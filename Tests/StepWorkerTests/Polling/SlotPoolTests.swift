@@ -1,16 +1,9 @@
 import StepWorker
+import StepWorkerTestKit
 import Testing
 
 @Suite(.timeLimit(.minutes(1)))
 struct SlotPoolTests {
-    /// Waits until `condition` holds, checking every millisecond, for at most 5 s.
-    func eventually(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { Issue.record("condition never held"); return }
-            try await Task.sleep(for: .milliseconds(1))
-        }
-    }
 
     @Test func neverHandsOutMoreThanItsCapacity() async throws {
         let pool = SlotPool(capacity: 3)
@@ -36,9 +29,9 @@ struct SlotPoolTests {
         try await pool.acquire()
         let order = OrderRecorder()
         let first = Task { try await pool.acquire(); order.append(1); pool.release() }
-        try await eventually { pool.snapshot.waiting == 1 }
+        #expect(try await waitUntil { pool.snapshot.waiting == 1 })
         let second = Task { try await pool.acquire(); order.append(2); pool.release() }
-        try await eventually { pool.snapshot.waiting == 2 }
+        #expect(try await waitUntil { pool.snapshot.waiting == 2 })
         pool.release()
         try await first.value
         try await second.value
@@ -49,7 +42,7 @@ struct SlotPoolTests {
         let pool = SlotPool(capacity: 1)
         try await pool.acquire()
         let waiter = Task { try await pool.acquire() }
-        try await eventually { pool.snapshot.waiting == 1 }
+        #expect(try await waitUntil { pool.snapshot.waiting == 1 })
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         #expect(pool.snapshot == .init(capacity: 1, held: 1, waiting: 0))
@@ -61,7 +54,7 @@ struct SlotPoolTests {
         let pool = SlotPool(capacity: 1)
         try await pool.acquire()
         let waiter = Task { try await pool.acquire() }
-        try await eventually { pool.snapshot.waiting == 1 }
+        #expect(try await waitUntil { pool.snapshot.waiting == 1 })
         pool.resize(to: 2)
         try await waiter.value
         #expect(pool.snapshot.held == 2)
@@ -78,7 +71,7 @@ struct SlotPoolTests {
         let pool = SlotPool(capacity: 1)
         try await pool.acquire()
         let waiter = Task { try await pool.acquire() }
-        try await eventually { pool.snapshot.waiting == 1 }
+        #expect(try await waitUntil { pool.snapshot.waiting == 1 })
         pool.close()
         await #expect(throws: SlotPool.Closed.self) { try await waiter.value }
         await #expect(throws: SlotPool.Closed.self) { try await pool.acquire() }

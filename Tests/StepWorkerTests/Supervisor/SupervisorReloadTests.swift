@@ -77,16 +77,6 @@ struct SupervisorReloadTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("started.") }.count
     }
 
-    func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: timeout)
-        while clock.now < end {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return false
-    }
-
     /// Asks for a reload and waits for the `READY=1` that ends it.
     func reload(_ supervisor: Supervisor<ContinuousClock>, _ h: Harness) async -> Bool {
         let readies = h.notifier.assignments.filter { $0 == "READY=1" }.count
@@ -101,7 +91,7 @@ struct SupervisorReloadTests {
             file.write([first])
             let (supervisor, running) = try await start(h, file)
             let long = try await h.admin.submitTask(activityArn: first.arn, input: #"{"long":1}"#)
-            #expect(try await waitUntil { started(gates) == 1 })
+            #expect(try await waitUntil(timeout: .seconds(20)) { started(gates) == 1 })
 
             let second = try await activity(h, "second", script: "cat")
             file.write([first, second])
@@ -131,7 +121,7 @@ struct SupervisorReloadTests {
             file.write([kept, removed])
             let (supervisor, running) = try await start(h, file)
             let inFlight = try await h.admin.submitTask(activityArn: removed.arn, input: #"{"in":"flight"}"#)
-            #expect(try await waitUntil { started(gates) == 1 })
+            #expect(try await waitUntil(timeout: .seconds(20)) { started(gates) == 1 })
 
             file.write([kept])
             #expect(await reload(supervisor, h))
@@ -140,7 +130,7 @@ struct SupervisorReloadTests {
             #expect(h.notifier.history.last { $0.contains(.ready) } == [.ready, .status("1 running, 0 succeeded, 0 failed; 1 activity")])
 
             // Its open poll returns on its own (1 s here) and none follows.
-            #expect(try await waitUntil { try await h.admin.stats().activities[removed.arn]?.openPolls == 0 })
+            #expect(try await waitUntil(timeout: .seconds(20)) { try await h.admin.stats().activities[removed.arn]?.openPolls == 0 })
             let late = try await h.admin.submitTask(activityArn: removed.arn)
             try await Task.sleep(for: .milliseconds(1500))
             #expect(try await h.admin.task(late).status == "SCHEDULED")
@@ -178,12 +168,12 @@ struct SupervisorReloadTests {
             let (supervisor, running) = try await start(h, file)
             var ids: [String] = []
             for _ in 0..<4 { ids.append(try await h.admin.submitTask(activityArn: elastic.arn)) }
-            #expect(try await waitUntil { started(dir) == 1 })
+            #expect(try await waitUntil(timeout: .seconds(20)) { started(dir) == 1 })
 
             elastic.extra = "concurrency = 3\nenvironment = { PHASE = \"three\" }"
             file.write([elastic])
             #expect(await reload(supervisor, h))
-            #expect(try await waitUntil { started(dir) == 3 })  // two more started at once
+            #expect(try await waitUntil(timeout: .seconds(20)) { started(dir) == 3 })  // two more started at once
             #expect(supervisor.pools[0].pollerCount == 3)
 
             elastic.extra = "concurrency = 1\nenvironment = { PHASE = \"shrunk\" }"
@@ -199,7 +189,7 @@ struct SupervisorReloadTests {
             var outputs: [String] = []
             for id in ids { outputs.append(try await h.admin.task(id, waitUpTo: .seconds(20)).output ?? "none") }
             #expect(outputs == [#""one""#, #""three""#, #""three""#] + Array(repeating: #""shrunk""#, count: 5))
-            #expect(try await waitUntil { supervisor.pools[0].pollerCount == 1 })
+            #expect(try await waitUntil(timeout: .seconds(20)) { supervisor.pools[0].pollerCount == 1 })
 
             func peak(_ phase: String) throws -> Int {
                 try String(contentsOfFile: "\(dir)/counts-\(phase)", encoding: .utf8)

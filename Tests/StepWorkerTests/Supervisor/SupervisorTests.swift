@@ -49,13 +49,7 @@ struct SupervisorTests {
 
         /// Waits until the notifier has sent a line `predicate` accepts.
         func waitForNotification(timeout: Duration = .seconds(20), _ predicate: (String) -> Bool) async -> Bool {
-            let clock = ContinuousClock()
-            let end = clock.now.advanced(by: timeout)
-            while clock.now < end {
-                if notifier.assignments.contains(where: predicate) { return true }
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-            return false
+            (try? await waitUntil(timeout: timeout) { notifier.assignments.contains(where: predicate) }) ?? false
         }
     }
 
