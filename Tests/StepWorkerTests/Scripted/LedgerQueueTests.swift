@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import Logging
 import StepFunctions
 import StepWorkerTestKit
 import Synchronization
@@ -28,10 +29,13 @@ struct LedgerQueueTests {
         }
 
         let files: LedgerFiles
+        /// When set, every call fails as a full disk would, after it was noted.
+        let failing: Bool
         private let recorded = Mutex<[Call]>([])
 
-        init(_ files: LedgerFiles) {
+        init(_ files: LedgerFiles, failing: Bool = false) {
             self.files = files
+            self.failing = failing
         }
 
         var calls: [Call] { recorded.withLock { $0 } }
@@ -43,23 +47,31 @@ struct LedgerQueueTests {
             recorded.withLock { $0.append(Call(name: name, token: token, queue: queue)) }
         }
 
+        private func fail(_ name: String) throws {
+            if failing { throw DurableFileError(operation: name, path: files.outboxDirectory, errno: ENOSPC) }
+        }
+
         func recordStarted(token: TaskToken, activityArn: String) throws {
             note("recordStarted", token)
+            try fail("recordStarted")
             try files.recordStarted(token: token, activityArn: activityArn)
         }
 
         func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws {
             note("store", token)
+            try fail("store")
             try files.store(result, token: token, activityArn: activityArn)
         }
 
         func acknowledge(token: TaskToken) throws {
             note("acknowledge", token)
+            try fail("acknowledge")
             try files.acknowledge(token: token)
         }
 
         func forget(token: TaskToken) throws {
             note("forget", token)
+            try fail("forget")
             try files.forget(token: token)
         }
 
@@ -69,8 +81,8 @@ struct LedgerQueueTests {
         }
     }
 
-    func recordingLedger(_ h: ScriptedHarness) throws -> (TaskLedger, QueueRecordingStorage) {
-        let storage = QueueRecordingStorage(try LedgerFiles(stateDirectory: h.stateDirectory))
+    func recordingLedger(_ h: ScriptedHarness, failing: Bool = false) throws -> (TaskLedger, QueueRecordingStorage) {
+        let storage = QueueRecordingStorage(try LedgerFiles(stateDirectory: h.stateDirectory), failing: failing)
         return (TaskLedger(storage: storage, delivery: h.delivery(), metrics: h.metrics), storage)
     }
 
@@ -110,5 +122,28 @@ struct LedgerQueueTests {
         let calls = storage.calls(of: task.token)
         #expect(calls.map(\.name) == ["recordStarted", "store", "acknowledge"])
         #expect(calls.allSatisfy { $0.queue == Self.ledgerQueue }, "\(calls)")
+    }
+
+    /// A disk that refuses every write (ENOSPC) never fails a task: the handler runs, the result
+    /// is sent without crash protection, and each lost guarantee is logged as an error.
+    @Test func aFullDiskCostsCrashProtectionNotTheTask() async throws {
+        let h = ScriptedHarness()
+        let (ledger, storage) = try recordingLedger(h, failing: true)
+        let run = h.taskRun(ledger: ledger)
+        let task = h.task("full-disk")
+        let activity = try h.activity()
+        let running = Task { try await run.run(task, activity: activity, stop: HandlerStopSwitch()) }
+        let handler = try #require(await h.runner.nextStarted())
+        handler.exit(0, stdout: #"{"kept":false}"#)
+        #expect(try await running.value == .reported(.success(output: #"{"kept":false}"#)))
+        #expect(h.service.calls.last == .succeeded(task.token, output: #"{"kept":false}"#))
+        #expect(storage.calls(of: task.token).map(\.name) == ["recordStarted", "store", "acknowledge"])
+        let errors = h.log.all.filter { $0.level == .error }.map(\.message)
+        #expect(errors == [
+            "Could not journal the task; running it without crash protection",
+            "Could not keep the result; delivering it without crash protection",
+            "Could not remove a settled result from the ledger",
+        ], "\(errors)")
+        #expect(h.log.all.filter { $0.level == .error }.allSatisfy { $0.metadata["error"]?.contains("No space left on device") == true })
     }
 }
