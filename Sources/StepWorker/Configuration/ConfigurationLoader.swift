@@ -79,10 +79,3 @@ enum FileContents {
         }
     }
 }
-
-/// `strerror` text for an errno value.
-public enum ErrnoText {
-    public static func describe(_ code: Int32) -> String {
-        POSIX.describe(code)
-    }
-}

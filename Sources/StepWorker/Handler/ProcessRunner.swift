@@ -4,16 +4,6 @@ public protocol ProcessRunner: Sendable {
     func start(_ invocation: HandlerInvocation) -> any RunningHandler
 }
 
-/// A handler that was started (or failed to start).
-public protocol RunningHandler: Sendable {
-    /// Asks the handler to stop now: TERM to its process group, KILL after `kill_grace`. Its
-    /// result is then `.stopped(reason)` (unless it had already ended by itself). Safe to call
-    /// more than once: the first reason is the one reported.
-    func terminate(_ reason: HandlerStopReason)
-    /// Waits for the end of the run. Never throws: failures are in the result.
-    func result() async -> HandlerRunResult
-}
-
 extension ProcessRunner {
     /// Runs to the end. Cancelling the calling task stops the handler (TERM, then KILL after
     /// `kill_grace`) and still waits for its group to be gone; the result is then
