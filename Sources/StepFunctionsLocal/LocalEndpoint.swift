@@ -25,6 +25,9 @@ public actor LocalEndpoint {
     var changeWaiters: [Int: ChangeWaiter] = [:]
     var faults = FaultPlan()
     var statistics = LocalEndpointStats()
+    /// The quota's buckets by operation (`configuration.rateLimits`), on a monotonic clock.
+    var buckets: [String: TokenBucket]
+    let startedAt = ContinuousClock.now
     var nextID = 1
 
     struct PollWaiter {
@@ -43,6 +46,7 @@ public actor LocalEndpoint {
     /// An endpoint with no activities (`configuration.activities` is for `LocalEndpointServer`).
     public init(configuration: LocalEndpointConfiguration = LocalEndpointConfiguration()) {
         self.configuration = configuration
+        self.buckets = configuration.rateLimits.mapValues { TokenBucket($0) }
     }
 
     var now: Date { configuration.now() }
@@ -53,6 +57,17 @@ public actor LocalEndpoint {
     }
 
     // MARK: Faults and statistics
+
+    /// Whether the quota lets a call of `operation` through now; a call it throttles is counted
+    /// (in `requests` and `throttled`) and must be answered `ThrottlingException`.
+    public func admit(_ operation: String) -> Bool {
+        guard var bucket = buckets[operation] else { return true }
+        defer { buckets[operation] = bucket }
+        if bucket.take(at: ContinuousClock.now - startedAt) { return true }
+        statistics.requests[operation, default: 0] += 1
+        statistics.throttled[operation, default: 0] += 1
+        return false
+    }
 
     /// What to do with the next request of `operation`; counts the request and the faults.
     public func decideFaults(for operation: String) -> FaultDecision {

@@ -24,6 +24,9 @@ public struct LocalEndpointConfiguration: Sendable {
     public var maxOpenPollsPerActivity: Int
     public var maxClockSkew: Duration
     public var activities: [String]
+    /// The account's quota, per operation name: a token bucket each, shared by every caller;
+    /// a call that finds its bucket empty is answered `ThrottlingException`. None: no limit.
+    public var rateLimits: [String: RateLimit]
     public var now: @Sendable () -> Date
 
     public init(
@@ -36,6 +39,7 @@ public struct LocalEndpointConfiguration: Sendable {
         maxOpenPollsPerActivity: Int = 1000,
         maxClockSkew: Duration = .seconds(15 * 60),
         activities: [String] = [],
+        rateLimits: [String: RateLimit] = [:],
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.host = host
@@ -47,6 +51,7 @@ public struct LocalEndpointConfiguration: Sendable {
         self.maxOpenPollsPerActivity = maxOpenPollsPerActivity
         self.maxClockSkew = maxClockSkew
         self.activities = activities
+        self.rateLimits = rateLimits
         self.now = now
     }
 

@@ -37,6 +37,11 @@ struct LocalEndpointCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-open-polls"), help: "Open polls allowed per activity.")
     var maxOpenPolls = 1000
 
+    @Option(
+        name: .customLong("rate-limit"),
+        help: "The account's quota as token buckets, OPERATION=BURST/REFILL per second, comma-separated (GetActivityTask=120/20,SendTaskHeartbeat=120/20); a call that finds its bucket empty is answered ThrottlingException.")
+    var rateLimit: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical; requests are logged at debug.")
     var logLevel = "info"
 
@@ -48,6 +53,9 @@ struct LocalEndpointCommand: AsyncParsableCommand {
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("Unknown --log-level '\(logLevel)'.") }
         if !(pollSeconds > 0) { throw ValidationError("--poll-seconds must be greater than 0.") }
         if maxOpenPolls < 1 { throw ValidationError("--max-open-polls must be at least 1.") }
+        if let rateLimit {
+            do { _ = try RateLimit.parse(rateLimit) } catch { throw ValidationError("--rate-limit: \(error)") }
+        }
     }
 
     func run() async throws {
@@ -66,7 +74,7 @@ struct LocalEndpointCommand: AsyncParsableCommand {
         let configuration = LocalEndpointConfiguration(
             host: host, port: port, region: region, accountID: account, credentials: credentials,
             pollDuration: .milliseconds(Int64(pollSeconds * 1000)), maxOpenPollsPerActivity: maxOpenPolls,
-            activities: activities)
+            activities: activities, rateLimits: try rateLimit.map { try RateLimit.parse($0) } ?? [:])
         let server: LocalEndpointServer
         do {
             server = try await LocalEndpointServer.start(configuration, logger: Logger(label: "stepworker.local-endpoint"))

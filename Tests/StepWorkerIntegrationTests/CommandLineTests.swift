@@ -133,4 +133,10 @@ struct CommandLineTests {
         #expect(run.status == .exited(64))
         #expect(run.stderr == [#"stepworker invoke: no activity named "nope" (configured: echo, resize-image)"#])
     }
+
+    @Test func localEndpointRefusesARateLimitItCannotTakeAndNamesIt() async {
+        let run = await stepworker(["local-endpoint", "--listen", "127.0.0.1:0", "--rate-limit", "GetActivityTask=120/20,Poll=1/1"])
+        #expect(run.status == .exited(64))
+        #expect(run.stderr.joined(separator: "\n").contains(#"--rate-limit: "Poll=1/1": unknown operation Poll"#), "\(run.stderr)")
+    }
 }

@@ -27,6 +27,8 @@ public struct LocalEndpointStats: Sendable, Equatable, Codable {
     public var requests: [String: Int] = [:]
     /// Faults injected, by kind (`throttle`, `serverError`, `dropConnection`, `latency`).
     public var faults: [String: Int] = [:]
+    /// Requests the quota (`rateLimits`) throttled, by operation name.
+    public var throttled: [String: Int] = [:]
 
     public init() {}
 }

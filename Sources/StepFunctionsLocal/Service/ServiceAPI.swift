@@ -47,6 +47,10 @@ struct ServiceAPI: Sendable {
         guard request.method == .POST, let operation else {
             return .respond(LocalServiceError.unknownOperation(target).response)
         }
+        // The account's quota meters calls before anything else is done with them.
+        guard await endpoint.admit(operation.rawValue) else {
+            return .respond(LocalServiceError.throttling.response)
+        }
         let faults = await endpoint.decideFaults(for: operation.rawValue)
         if faults.latencyMilliseconds > 0 {
             try? await Task.sleep(for: .milliseconds(faults.latencyMilliseconds))
