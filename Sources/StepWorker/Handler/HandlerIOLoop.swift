@@ -69,7 +69,7 @@ struct HandlerIOLoop: ~Copyable {
     consuming func run() -> Outcome {
         if invocation.input.isEmpty { PosixIO.closeIfOpen(&stdinFD) }
         while !(deadlines.leaderExited && stdoutFD == nil && stderrFD == nil) {
-            let now = PosixIO.nowMilliseconds()
+            let now = POSIX.nowMilliseconds()
             let reason = deadlines.acceptsStopRequest ? stopReason() : nil
             let actions = deadlines.event(reason.map { .stopRequested($0, now: now) } ?? .tick(now: now))
             if perform(actions) { break }
@@ -122,7 +122,7 @@ struct HandlerIOLoop: ~Copyable {
             case wakeFD:
                 var bytes: (UInt64, UInt64) = (0, 0)
                 _ = read(wakeFD, &bytes, 16)
-            case pidFD: leaderDidExit(now: PosixIO.nowMilliseconds())
+            case pidFD: leaderDidExit(now: POSIX.nowMilliseconds())
             case stdinFD: writeInput()
             case stdoutFD: readStdout()
             case stderrFD: readStderr()

@@ -32,11 +32,6 @@ enum PosixIO {
     static let ignoreSIGPIPE: Void = {
         _ = signal(SIGPIPE, SIG_IGN)
     }()
-
-    /// Monotonic time in milliseconds.
-    static func nowMilliseconds() -> Int64 {
-        POSIX.nowMilliseconds()
-    }
 }
 
 /// Why a handler could not start, as errno text.
@@ -48,7 +43,7 @@ struct LaunchError: Error {
     }
 
     init(errno code: Int32, doing operation: String) {
-        self.message = "\(operation): \(ErrnoText.describe(code))"
+        self.message = "\(operation): \(POSIX.describe(code))"
     }
 }
 

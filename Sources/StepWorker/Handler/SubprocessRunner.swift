@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
+import POSIXSupport
 import Subprocess
 import SystemPackage
 
@@ -26,7 +27,7 @@ public struct SubprocessRunner: ProcessRunner {
     private static func execute(_ invocation: HandlerInvocation, run: HandlerRun) async -> HandlerRunResult {
         let clock = ContinuousClock()
         let started = clock.now
-        let startedAt = PosixIO.nowMilliseconds()
+        let startedAt = POSIX.nowMilliseconds()
         if let problem = launchProblem(invocation.executablePath) {
             return HandlerRunResult(termination: .launchFailed(problem))
         }
@@ -39,7 +40,7 @@ public struct SubprocessRunner: ProcessRunner {
         }
         guard let wake = run.openWake() else {
             pipes.closeAll()
-            return HandlerRunResult(termination: .launchFailed("pipe: \(ErrnoText.describe(errno))"))
+            return HandlerRunResult(termination: .launchFailed("pipe: \(POSIX.describe(errno))"))
         }
         defer { run.closeWake() }
 
@@ -106,9 +107,9 @@ public struct SubprocessRunner: ProcessRunner {
     /// failed exec of a path as "not found", which would hide EACCES.
     private static func launchProblem(_ path: String) -> String? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return ErrnoText.describe(errno) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { return ErrnoText.describe(EACCES) }
-        guard access(path, X_OK) == 0 else { return ErrnoText.describe(errno) }
+        guard stat(path, &info) == 0 else { return POSIX.describe(errno) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { return POSIX.describe(EACCES) }
+        guard access(path, X_OK) == 0 else { return POSIX.describe(errno) }
         return nil
     }
 
@@ -116,9 +117,9 @@ public struct SubprocessRunner: ProcessRunner {
     private static func launchFailure(_ error: any Error) -> String {
         guard let error = error as? SubprocessError else { return "\(error)" }
         if let underlying = error.underlyingError {
-            return ErrnoText.describe(underlying.rawValue)
+            return POSIX.describe(underlying.rawValue)
         }
-        if error.code == .executableNotFound { return ErrnoText.describe(ENOENT) }
+        if error.code == .executableNotFound { return POSIX.describe(ENOENT) }
         return "\(error)"
     }
 }

@@ -17,7 +17,6 @@ import Synchronization
 public final class ActivityPool: Sendable {
     let service: any ActivityService
     let taskRun: TaskRun
-    let ledger: TaskLedger
     let workerName: String
     let backoff: PollBackoff
     let clock: any Clock<Duration>
@@ -73,13 +72,12 @@ public final class ActivityPool: Sendable {
     }
 
     public init(
-        activity: ActivityConfiguration, service: any ActivityService, taskRun: TaskRun, ledger: TaskLedger,
+        activity: ActivityConfiguration, service: any ActivityService, taskRun: TaskRun,
         workerName: String, backoff: PollBackoff = PollBackoff(),
         clock: any Clock<Duration> = ContinuousClock(), jitter: any JitterSource = SystemJitter(), logger: Logger
     ) {
         self.service = service
         self.taskRun = taskRun
-        self.ledger = ledger
         self.workerName = workerName
         self.backoff = backoff
         self.clock = clock
@@ -231,7 +229,7 @@ public final class ActivityPool: Sendable {
         let logger = TaskRun.logger(baseLogger, activity: activity.name, task: task.token)
         logger.info("Task arrived during drain; failing it")
         let started = ContinuousClock.now
-        guard let settlement = try? await ledger.settle(
+        guard let settlement = try? await taskRun.ledger.settle(
             TaskFate.arrivedDuringDrain, token: task.token, activity: activity, started: started, logger: logger)
         else { return }
         count(settlement, metrics: metrics, arrivedDuringDrain: true)

@@ -97,7 +97,7 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         let workerName = configuration.worker.name
         let makePool: @Sendable (ActivityConfiguration) -> ActivityPool = { activity in
             ActivityPool(
-                activity: activity, service: service, taskRun: taskRun, ledger: ledger,
+                activity: activity, service: service, taskRun: taskRun,
                 workerName: workerName, backoff: pollBackoff, clock: clock, logger: logger)
         }
         self.makePool = makePool

@@ -41,7 +41,7 @@ struct ActivityPoolTests {
                 retryable: RetryPolicy(maxAttempts: nil, baseDelay: .milliseconds(20), maxDelay: .milliseconds(100)),
                 slow: RetryPolicy(maxAttempts: nil, baseDelay: .milliseconds(100), maxDelay: .milliseconds(200)))
             return ActivityPool(
-                activity: configuration.activities[0], service: client, taskRun: run, ledger: ledger,
+                activity: configuration.activities[0], service: client, taskRun: run,
                 workerName: "pool-test", backoff: fastBackoff, logger: log.logger())
         }
     }

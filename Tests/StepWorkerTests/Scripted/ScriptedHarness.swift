@@ -65,7 +65,7 @@ struct ScriptedHarness {
         jitter: any JitterSource = FixedJitter(0)
     ) -> ActivityPool {
         ActivityPool(
-            activity: activity, service: service, taskRun: taskRun(ledger: ledger), ledger: ledger,
+            activity: activity, service: service, taskRun: taskRun(ledger: ledger),
             workerName: "scripted-worker", backoff: backoff, clock: clock, jitter: jitter, logger: log.logger())
     }
 
