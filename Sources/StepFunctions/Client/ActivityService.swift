@@ -6,4 +6,13 @@ public protocol ActivityService: Sendable {
     func sendTaskSuccess(token: TaskToken, output: String) async throws
     func sendTaskFailure(token: TaskToken, error: String?, cause: String?) async throws
     func sendTaskHeartbeat(token: TaskToken) async throws
+    /// A heartbeat that should reach the service within `timeLeft` (nil: no deadline known). A
+    /// service that paces its calls sends it ahead of heartbeats with later deadlines.
+    func sendTaskHeartbeat(token: TaskToken, within timeLeft: Duration?) async throws
+}
+
+extension ActivityService {
+    public func sendTaskHeartbeat(token: TaskToken, within timeLeft: Duration?) async throws {
+        try await sendTaskHeartbeat(token: token)
+    }
 }

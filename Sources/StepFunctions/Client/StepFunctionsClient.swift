@@ -22,6 +22,8 @@ public final class StepFunctionsClient: ActivityService {
         /// Responses larger than this are refused (a task input is at most 256 KiB of JSON,
         /// which escaping inside a JSON string can grow up to six times).
         public var maxResponseBytes: Int = 8 << 20
+        /// Paces calls of the worker's APIs to what the account's quota allows (nil: no pacing).
+        public var rateLimiter: AdaptiveRateLimiter?
 
         public init(endpoint: Endpoint) {
             self.endpoint = endpoint
@@ -35,6 +37,7 @@ public final class StepFunctionsClient: ActivityService {
     private let jitter: any JitterSource
     private let logger: Logger
     private let signer: SigV4Signer
+    private let elapsed: ElapsedTime
 
     /// `httpClient` stays the caller's to shut down; `makeHTTPClient` makes a suitable one.
     public init(
@@ -49,6 +52,7 @@ public final class StepFunctionsClient: ActivityService {
         self.httpClient = httpClient
         self.credentials = credentials
         self.clock = clock
+        self.elapsed = ElapsedTime(clock)
         self.jitter = jitter
         self.logger = logger
         self.signer = SigV4Signer(service: "states", region: configuration.endpoint.signingRegion)
@@ -100,7 +104,15 @@ public final class StepFunctionsClient: ActivityService {
     }
 
     public func sendTaskHeartbeat(token: TaskToken) async throws {
-        _ = try await call("SendTaskHeartbeat", Wire.TaskTokenInput(taskToken: token.rawValue), returning: Wire.Empty.self)
+        try await sendTaskHeartbeat(token: token, within: nil)
+    }
+
+    /// A heartbeat that should reach the service within `timeLeft`: it waits for the rate limiter
+    /// ahead of heartbeats with later deadlines, and a retry is never put off past the deadline.
+    public func sendTaskHeartbeat(token: TaskToken, within timeLeft: Duration?) async throws {
+        _ = try await call(
+            "SendTaskHeartbeat", Wire.TaskTokenInput(taskToken: token.rawValue), returning: Wire.Empty.self,
+            within: timeLeft)
     }
 
     // MARK: Activity management, for tooling and tests
@@ -138,21 +150,38 @@ public final class StepFunctionsClient: ActivityService {
     /// `CancellationError`, or the credential provider's error.
     func call<Input: Encodable, Output: Decodable>(
         _ operation: String, _ input: Input, returning: Output.Type,
-        timeout: Duration? = nil, retry: RetryPolicy? = nil
+        timeout: Duration? = nil, retry: RetryPolicy? = nil, within timeLeft: Duration? = nil
     ) async throws -> Output {
         let body = try JSONEncoder().encode(input)
         let retry = retry ?? configuration.retryPolicy
+        let limiter = configuration.rateLimiter
+        let api = RateLimitedAPI(rawValue: operation)
+        let priority = timeLeft.map { CallPriority.heartbeat(deadline: (limiter?.now ?? .zero) + $0) }
+        let deadline = timeLeft.map { elapsed.now() + $0 }
         var attempt = 1
         var ambiguous = false
         while true {
             do {
-                let response = try await send(operation, body: Array(body), timeout: timeout ?? configuration.requestTimeout)
+                if let limiter, let api { try await limiter.beforeSend(api, priority: priority) }
+                let response: ByteBuffer
+                do {
+                    response = try await send(operation, body: Array(body), timeout: timeout ?? configuration.requestTimeout)
+                } catch let error as StepFunctionsError where error.statusCode != nil {
+                    if let limiter, let api { limiter.afterResponse(api, throttled: error.kind == .throttled) }
+                    throw error
+                }
+                if let limiter, let api { limiter.afterResponse(api, throttled: false) }
                 return try decode(Output.self, from: response, operation: operation)
             } catch var error as StepFunctionsError {
                 error.afterAmbiguousAttempt = ambiguous
                 guard retry.shouldRetry(after: error, attempt: attempt) else { throw error }
                 if error.kind == .transient { ambiguous = true }
-                let delay = retry.delay(beforeRetry: attempt - 1, unitRandom: jitter.next())
+                var delay = retry.delay(beforeRetry: attempt - 1, unitRandom: jitter.next())
+                if let deadline {
+                    // Retried before the deadline, not after: at most half the time that is left.
+                    let left = deadline - elapsed.now()
+                    if left > .zero { delay = min(delay, left / 2) }
+                }
                 logger.debug("Retrying call", metadata: [
                     "operation": "\(operation)", "attempt": "\(attempt)", "error": "\(error.code)",
                     "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",

@@ -1,0 +1,96 @@
+import Foundation
+
+/// The send rate of one API, decided the way the AWS SDKs' "adaptive" retry mode decides it
+/// (botocore `retries/adaptive.py` and `retries/throttling.py`; docs/fleet.md says what was taken
+/// and what was changed). Pure: responses come in with the time they arrived, as the offset from
+/// any fixed origin, and `limit` says how fast calls may go now.
+///
+/// - Until the first throttle there is no limit: a worker that is never throttled pays nothing.
+/// - A throttle sets the ceiling `wMax` to the rate being sent at (measured, or the limit already
+///   in force if lower) and cuts the limit to `beta` of it (multiplicative decrease).
+/// - Each success then raises the limit along the cubic `scale * (t - k)^3 + wMax`, where `t` is the
+///   time since the last throttle and `k` the time the curve takes to climb back to `wMax`: fast
+///   at first, flat near the rate that was throttled, then probing above it.
+/// - The limit never exceeds twice the measured rate, so an idle spell does not bank a burst.
+public struct AdaptiveRate: Sendable, Equatable {
+    public struct Parameters: Sendable, Equatable {
+        /// Fraction of the throttled rate kept after a throttle (botocore: 0.7).
+        public var beta: Double = 0.7
+        /// How steeply the cubic climbs, in calls/s per s^3 (botocore: 0.4).
+        public var scale: Double = 0.4
+        /// The limit is at most this multiple of the measured rate (botocore: 2).
+        public var maxOverMeasured: Double = 2
+        /// The lowest limit, calls/s (botocore's token bucket: 0.5).
+        public var minimumRate: Double = 0.5
+        /// Measured-rate smoothing: weight of the newest half-second bucket (botocore: 0.8).
+        public var smoothing: Double = 0.8
+        /// Width of the measuring buckets, s (botocore: 0.5).
+        public var bucketSeconds: Double = 0.5
+
+        public init() {}
+    }
+
+    public let parameters: Parameters
+    /// Calls/s; nil while no throttle has been seen.
+    public private(set) var limit: Double?
+    /// The smoothed rate of responses, calls/s.
+    public private(set) var measuredRate: Double = 0
+    private var wMax: Double = 0
+    private var k: Double = 0
+    private var lastThrottle: Double = 0
+    private var bucketStart: Double
+    private var bucketCount: Double = 0
+
+    public init(parameters: Parameters = Parameters(), now: Duration = .zero) {
+        self.parameters = parameters
+        self.bucketStart = Self.bucket(of: now.seconds, width: parameters.bucketSeconds)
+    }
+
+    /// A response arrived at `now`: throttled or not. Returns the new limit.
+    @discardableResult
+    public mutating func record(throttled: Bool, at now: Duration) -> Double? {
+        let t = now.seconds
+        measure(at: t)
+        let next: Double
+        if throttled {
+            let sendingAt = limit.map { min(measuredRate, $0) } ?? measuredRate
+            wMax = sendingAt
+            k = Self.zeroPoint(wMax: wMax, beta: parameters.beta, scale: parameters.scale)
+            lastThrottle = t
+            next = sendingAt * parameters.beta
+        } else {
+            guard limit != nil else { return nil }
+            let dt = t - lastThrottle - k
+            next = parameters.scale * dt * dt * dt + wMax
+        }
+        limit = max(parameters.minimumRate, min(next, parameters.maxOverMeasured * measuredRate))
+        return limit
+    }
+
+    /// The rate of responses, smoothed over half-second buckets as botocore's RateClocker does.
+    private mutating func measure(at t: Double) {
+        bucketCount += 1
+        let bucket = Self.bucket(of: t, width: parameters.bucketSeconds)
+        guard bucket > bucketStart else { return }
+        let current = bucketCount / (bucket - bucketStart)
+        measuredRate = current * parameters.smoothing + measuredRate * (1 - parameters.smoothing)
+        bucketCount = 0
+        bucketStart = bucket
+    }
+
+    private static func bucket(of t: Double, width: Double) -> Double {
+        (t / width).rounded(.down) * width
+    }
+
+    /// The time the cubic takes to climb from `beta * wMax` back to `wMax`.
+    static func zeroPoint(wMax: Double, beta: Double, scale: Double) -> Double {
+        cbrt(max(0, wMax * (1 - beta) / scale))
+    }
+}
+
+extension Duration {
+    /// Seconds as a Double.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

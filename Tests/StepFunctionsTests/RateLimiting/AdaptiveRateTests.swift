@@ -1,0 +1,69 @@
+import Foundation
+import StepFunctions
+import Testing
+
+@Suite("AdaptiveRate: the SDKs' adaptive send rate, as a pure function of answers and time")
+struct AdaptiveRateTests {
+    /// Answers at `perSecond` from `start` for `seconds`; returns the time after the last one.
+    @discardableResult
+    static func answer(_ rate: inout AdaptiveRate, perSecond: Int, from start: Double, seconds: Double) -> Double {
+        let count = Int(Double(perSecond) * seconds)
+        var t = start
+        for _ in 0..<count {
+            rate.record(throttled: false, at: .seconds(t))
+            t += 1 / Double(perSecond)
+        }
+        return t
+    }
+
+    @Test func thereIsNoLimitUntilTheFirstThrottle() {
+        var rate = AdaptiveRate()
+        Self.answer(&rate, perSecond: 50, from: 0, seconds: 3)
+        #expect(rate.limit == nil)
+        #expect(rate.measuredRate > 45)
+    }
+
+    @Test func aThrottleCutsTheLimitToBetaOfTheRateBeingSent() throws {
+        var rate = AdaptiveRate()
+        let t = Self.answer(&rate, perSecond: 20, from: 0, seconds: 3)
+        let recorded = rate.record(throttled: true, at: .seconds(t))
+        let limit = try #require(recorded)
+        #expect(abs(limit - 0.7 * rate.measuredRate) < 0.01)
+        #expect(limit > 12 && limit < 17, "about 0.7 x 20/s")
+    }
+
+    @Test func successesClimbBackToTheThrottledRateByTheZeroPointThenProbeAbove() throws {
+        var rate = AdaptiveRate()
+        var t = Self.answer(&rate, perSecond: 20, from: 0, seconds: 3)
+        let recorded = rate.record(throttled: true, at: .seconds(t))
+        let cut = try #require(recorded)
+        let wMax = cut / 0.7
+        let k = cbrt(wMax * 0.3 / 0.4)
+        // Keep sending at the throttled rate so the "twice the measured rate" cap stays out of the way.
+        var limits: [Double] = []
+        let end = t + k + 1
+        while t < end {
+            t += 1.0 / 20
+            let recorded = rate.record(throttled: false, at: .seconds(t))
+            limits.append(try #require(recorded))
+        }
+        #expect(zip(limits, limits.dropFirst()).allSatisfy { $0 <= $1 + 1e-9 }, "the limit only rises between throttles")
+        #expect(limits.first! < wMax)
+        #expect(limits.last! > wMax, "past the zero point the limit probes above the rate that was throttled")
+        #expect(abs(limits[Int((k * 20).rounded()) - 1] - wMax) < 0.5, "back at the throttled rate after k seconds")
+    }
+
+    @Test func theLimitNeverExceedsTwiceTheMeasuredRateNorFallsBelowTheMinimum() throws {
+        var rate = AdaptiveRate()
+        var t = Self.answer(&rate, perSecond: 4, from: 0, seconds: 2)
+        _ = rate.record(throttled: true, at: .seconds(t))
+        // A long quiet spell, then one answer: the cubic says "very fast", the cap says no.
+        t += 30
+        let recorded = rate.record(throttled: false, at: .seconds(t))
+        let limit = try #require(recorded)
+        #expect(limit <= 2 * rate.measuredRate + 1e-9 || limit == AdaptiveRate.Parameters().minimumRate)
+        // Throttles in a row drive it down to the floor and no further.
+        for step in 1...40 { _ = rate.record(throttled: true, at: .seconds(t + Double(step) * 0.01)) }
+        #expect(rate.limit == AdaptiveRate.Parameters().minimumRate)
+    }
+}
