@@ -72,8 +72,11 @@ struct RunCommand: AsyncParsableCommand {
             profile: aws.profile, region: region, environment: environment, httpClient: http, logger: logger)
         _ = try await credentials.credentials()  // fail now, with the reasons, rather than on every poll
         logger.info("Using Step Functions", metadata: ["region": "\(region)", "endpoint": "\(endpoint)"])
+        // One limiter for the daemon: every activity's calls share the account's per-API quota.
+        var clientConfiguration = StepFunctionsClient.Configuration(endpoint: endpoint)
+        clientConfiguration.rateLimiter = AdaptiveRateLimiter(observer: metrics.api)
         let client = StepFunctionsClient(
-            configuration: .init(endpoint: endpoint), credentials: credentials, httpClient: http, logger: logger)
+            configuration: clientConfiguration, credentials: credentials, httpClient: http, logger: logger)
         return try Supervisor(
             configuration: configuration, service: client, runner: SubprocessRunner(), notifier: SystemdNotifier(logger: logger),
             clock: ContinuousClock(), watchdogTimeout: Watchdog<ContinuousClock>.timeoutFromEnvironment(),

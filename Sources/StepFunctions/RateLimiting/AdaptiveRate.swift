@@ -51,9 +51,12 @@ public struct AdaptiveRate: Sendable, Equatable {
     public mutating func record(throttled: Bool, at now: Duration) -> Double? {
         let t = now.seconds
         measure(at: t)
+        // botocore knows no rate before its first half-second bucket closes, so a throttle in the
+        // first half second cuts it to the floor; the open bucket's rate is a better guess.
+        let measured = measuredRate > 0 ? measuredRate : bucketCount / max(t - bucketStart, 0.05)
         let next: Double
         if throttled {
-            let sendingAt = limit.map { min(measuredRate, $0) } ?? measuredRate
+            let sendingAt = limit.map { min(measured, $0) } ?? measured
             wMax = sendingAt
             k = Self.zeroPoint(wMax: wMax, beta: parameters.beta, scale: parameters.scale)
             lastThrottle = t
@@ -63,7 +66,7 @@ public struct AdaptiveRate: Sendable, Equatable {
             let dt = t - lastThrottle - k
             next = parameters.scale * dt * dt * dt + wMax
         }
-        limit = max(parameters.minimumRate, min(next, parameters.maxOverMeasured * measuredRate))
+        limit = max(parameters.minimumRate, min(next, parameters.maxOverMeasured * measured))
         return limit
     }
 

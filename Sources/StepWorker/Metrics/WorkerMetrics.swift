@@ -46,6 +46,10 @@ public final class WorkerMetrics: Sendable {
         public static let resultRetries = "stepworker_result_retries_total"
         public static let outboxResults = "stepworker_outbox_results"
         public static let reloads = "stepworker_reloads_total"
+        public static let apiCalls = "stepworker_api_calls_total"
+        public static let apiThrottles = "stepworker_api_throttles_total"
+        public static let apiDelayedCalls = "stepworker_api_delayed_calls_total"
+        public static let apiRateLimit = "stepworker_api_rate_limit"
     }
 
     /// Buckets of `stepworker_handler_duration_seconds`: handlers take from milliseconds to an hour.
@@ -59,10 +63,13 @@ public final class WorkerMetrics: Sendable {
     private let outbox: Meter
     private let reloads: [ReloadResult: Counter]
     private let activities = Mutex<[String: ActivityMetrics]>([:])
+    /// The rate limiter's series, per API.
+    public let api: APIMetrics
 
     /// - Parameter factory: where metrics go; by default the one `MetricsSystem` was bootstrapped with.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         self.factory = factory
+        api = APIMetrics(factory: factory)
         outbox = Meter(label: Name.outboxResults, factory: factory)
         reloads = Dictionary(uniqueKeysWithValues: ReloadResult.allCases.map {
             ($0, Counter(label: Name.reloads, dimensions: [("result", $0.rawValue)], factory: factory))

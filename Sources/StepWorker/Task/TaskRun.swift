@@ -91,14 +91,23 @@ public struct TaskRun: Sendable {
     /// Sends heartbeats until cancelled. When the service says the task is gone, stops the
     /// handler (`HandlerStopReason.taskGone`: nothing is reported) and returns. Throttling and
     /// other errors are logged and the next heartbeat comes on schedule (the client has already
-    /// retried within the interval).
+    /// retried, before the deadline).
+    ///
+    /// A heartbeat's deadline is one interval after the last one the service took (or the
+    /// task's start): the operator's promise that the service hears from the task that often.
+    /// The service's own `HeartbeatSeconds` is longer and unknown here; the rate limiter sends
+    /// the heartbeat nearest its deadline first.
     func heartbeat(
         _ token: TaskToken, every schedule: HeartbeatSchedule, logger: Logger, handler: any RunningHandler, metrics: ActivityMetrics
     ) async {
+        var sinceAcknowledged = Duration.zero
         while !Task.isCancelled {
             do {
-                try await clock.sleep(for: schedule.delay(unitRandom: jitter.next()))
-                try await service.sendTaskHeartbeat(token: token)
+                let delay = schedule.delay(unitRandom: jitter.next())
+                try await clock.sleep(for: delay)
+                sinceAcknowledged += delay
+                try await service.sendTaskHeartbeat(token: token, within: max(schedule.interval - sinceAcknowledged, .zero))
+                sinceAcknowledged = .zero
                 metrics.heartbeat(.ok)
             } catch is CancellationError {
                 return

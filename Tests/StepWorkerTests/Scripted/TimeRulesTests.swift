@@ -13,6 +13,10 @@ struct TimeRulesTests {
         ScriptedActivityService.error("ThrottlingException", for: operation)
     }
 
+    static func unavailable(_ operation: ScriptedActivityService.Operation) -> StepFunctionsError {
+        ScriptedActivityService.error("ServiceUnavailable", for: operation)
+    }
+
     @Test func heartbeatsGoOutOnScheduleAndATaskGoneStopsTheHandler() async throws {
         let h = ScriptedHarness()
         // Jitter 0.5 shortens each wait by 10%: a 10 s interval heartbeats every 9 s.
@@ -70,14 +74,14 @@ struct TimeRulesTests {
         let backoff = PollBackoff()
         let pool = h.pool(try h.activity(), ledger: try h.ledger(), backoff: backoff, jitter: FixedJitter(0.5))
         let arn = ScriptedHarness.arn
-        for _ in 0..<3 { h.service.enqueue(failure: Self.throttled(.getActivityTask), for: arn) }
+        for _ in 0..<3 { h.service.enqueue(failure: Self.unavailable(.getActivityTask), for: arn) }
         h.service.enqueue(nil, for: arn)  // an empty poll: a success
-        h.service.enqueue(failure: Self.throttled(.getActivityTask), for: arn)
+        h.service.enqueue(failure: Self.unavailable(.getActivityTask), for: arn)
         let running = Task { await pool.run() }
 
         // The failure count goes 1, 2, 3, then starts again at 1 after the empty poll.
         let failures = [1, 2, 3, 1]
-        let expected = failures.map { backoff.delay(after: Self.throttled(.getActivityTask), failures: $0, unitRandom: 0.5) }
+        let expected = failures.map { backoff.delay(after: Self.unavailable(.getActivityTask), failures: $0, unitRandom: 0.5) }
         // A tenth of the 200 ms, 400 ms, 800 ms ceilings plus 90% of half of it.
         let approximate: [Duration] = [.milliseconds(110), .milliseconds(220), .milliseconds(440), .milliseconds(110)]
         for (delay, roughly) in zip(expected, approximate) {
@@ -97,5 +101,14 @@ struct TimeRulesTests {
         await h.finish(pool, running: running)
         #expect(h.clock.pendingSleeps == 0)
         #expect(h.service.calls.count == polls)
+    }
+
+    @Test func aThrottledPollBacksOffBrieflyForTheSharedLimiterPacesPolls() {
+        let backoff = PollBackoff()
+        let throttled = Self.throttled(.getActivityTask)
+        // 20 ms, 40 ms, ... up to 1 s: the limiter, not each poller, holds polls to the budget.
+        #expect(backoff.delay(after: throttled, failures: 1, unitRandom: 0.5) == .milliseconds(11))
+        #expect(backoff.delay(after: throttled, failures: 20, unitRandom: 1) == .seconds(1))
+        #expect(backoff.delay(after: Self.unavailable(.getActivityTask), failures: 1, unitRandom: 0.5) == .milliseconds(110))
     }
 }
