@@ -162,15 +162,16 @@ public final class StepFunctionsClient: ActivityService {
         var ambiguous = false
         while true {
             do {
-                if let limiter, let api { try await limiter.beforeSend(api, priority: priority) }
+                var sentAt: Duration?
+                if let limiter, let api { sentAt = try await limiter.beforeSend(api, priority: priority) }
                 let response: ByteBuffer
                 do {
                     response = try await send(operation, body: Array(body), timeout: timeout ?? configuration.requestTimeout)
                 } catch let error as StepFunctionsError where error.statusCode != nil {
-                    if let limiter, let api { limiter.afterResponse(api, throttled: error.kind == .throttled) }
+                    if let limiter, let api { limiter.afterResponse(api, throttled: error.kind == .throttled, sentAt: sentAt) }
                     throw error
                 }
-                if let limiter, let api { limiter.afterResponse(api, throttled: false) }
+                if let limiter, let api { limiter.afterResponse(api, throttled: false, sentAt: sentAt) }
                 return try decode(Output.self, from: response, operation: operation)
             } catch var error as StepFunctionsError {
                 error.afterAmbiguousAttempt = ambiguous

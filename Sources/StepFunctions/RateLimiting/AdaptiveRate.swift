@@ -46,18 +46,30 @@ public struct AdaptiveRate: Sendable, Equatable {
         self.bucketStart = Self.bucket(of: now.seconds, width: parameters.bucketSeconds)
     }
 
-    /// A response arrived at `now`: throttled or not. Returns the new limit.
+    /// A response arrived at `now` to a call sent at `sentAt` (default: just now): throttled or
+    /// not. Returns the new limit.
+    ///
+    /// Unlike botocore, a throttle answering a call sent before the last cut does not cut again:
+    /// the calls in flight when the bucket ran dry come back throttled together, and one empty
+    /// bucket is one congestion signal (as TCP's CUBIC reduces once per loss event), not one per
+    /// call in flight, which would compound 0.7 into 0.7^n.
     @discardableResult
-    public mutating func record(throttled: Bool, at now: Duration) -> Double? {
+    public mutating func record(throttled: Bool, at now: Duration, sentAt: Duration? = nil) -> Double? {
         let t = now.seconds
         measure(at: t)
+        if throttled, limit != nil, let sentAt, sentAt.seconds < lastThrottle {
+            return limit
+        }
         // botocore knows no rate before its first half-second bucket closes, so a throttle in the
         // first half second cuts it to the floor; the open bucket's rate is a better guess.
         let measured = measuredRate > 0 ? measuredRate : bucketCount / max(t - bucketStart, 0.05)
         let next: Double
         if throttled {
             let sendingAt = limit.map { min(measured, $0) } ?? measured
-            wMax = sendingAt
+            // CUBIC's fast convergence (RFC 8312, 4.6), which botocore leaves out: throttled
+            // below the last ceiling means others are taking a larger share; aim lower, to make
+            // room for them. This is what brings daemons sharing a quota to even shares.
+            wMax = sendingAt < wMax ? sendingAt * (1 + parameters.beta) / 2 : sendingAt
             k = Self.zeroPoint(wMax: wMax, beta: parameters.beta, scale: parameters.scale)
             lastThrottle = t
             next = sendingAt * parameters.beta

@@ -5,8 +5,9 @@ import Synchronization
 /// `CallPriority` order. Shared by every activity of the daemon (one client, one limiter), so a
 /// throttled `GetActivityTask` slows all pollers as a whole instead of each backing off alone.
 ///
-/// Across APIs, polls give way: while results or heartbeats wait for their budget, no poll is
-/// sent (more polls would only bring more work that needs results and heartbeats).
+/// Across APIs, polls give way: while more results or heartbeats wait for their budget than it
+/// lets go in a second, no poll is sent (more polls would only bring more work that needs
+/// results and heartbeats).
 public final class AdaptiveRateLimiter: Sendable {
     private final class Lane: Sendable {
         let rate: Mutex<AdaptiveRate>
@@ -54,9 +55,11 @@ public final class AdaptiveRateLimiter: Sendable {
         lanes[api]?.gate.waiting ?? 0
     }
 
-    /// Waits until a call of `api` may be sent. Throws `CancellationError` when cancelled.
-    public func beforeSend(_ api: RateLimitedAPI, priority: CallPriority? = nil) async throws {
-        guard let lane = lanes[api] else { return }
+    /// Waits until a call of `api` may be sent; returns the moment it was let go (for
+    /// `afterResponse`). Throws `CancellationError` when cancelled.
+    @discardableResult
+    public func beforeSend(_ api: RateLimitedAPI, priority: CallPriority? = nil) async throws -> Duration {
+        guard let lane = lanes[api] else { return time.now() }
         let priority = priority ?? api.defaultPriority
         var delayed = false
         if priority == .poll {
@@ -68,23 +71,32 @@ public final class AdaptiveRateLimiter: Sendable {
         if try await lane.gate.acquire(priority) { delayed = true }
         if delayed { observer?.delayed(api) }
         observer?.sent(api)
+        return time.now()
     }
 
-    /// The service answered a call of `api` (transport failures are no answer and are not recorded).
-    public func afterResponse(_ api: RateLimitedAPI, throttled: Bool) {
+    /// The service answered a call of `api` let go at `sentAt` (what `beforeSend` returned);
+    /// transport failures are no answer and are not recorded.
+    public func afterResponse(_ api: RateLimitedAPI, throttled: Bool, sentAt: Duration? = nil) {
         guard let lane = lanes[api] else { return }
         if throttled { observer?.throttled(api) }
         let now = time.now()
         let (before, after) = lane.rate.withLock { rate in
             let before = rate.limit
-            return (before, rate.record(throttled: throttled, at: now))
+            return (before, rate.record(throttled: throttled, at: now, sentAt: sentAt))
         }
         guard before != after else { return }
         lane.gate.setRate(after)
         observer?.limitChanged(api, to: after)
     }
 
+    /// Results or heartbeats are backed up: more of them wait than their limit lets go in a
+    /// second. (Giving way to any single waiting result would tie the daemon's whole intake to
+    /// its slowest lane: a results limit cut to the floor would stop its polls too, and a lane
+    /// with no traffic cannot climb back. A second's backlog is the signal that more work would
+    /// only wait.)
     private func othersWaiting() -> Bool {
-        [RateLimitedAPI.sendTaskSuccess, .sendTaskFailure, .sendTaskHeartbeat].contains { waiting($0) > 0 }
+        [RateLimitedAPI.sendTaskSuccess, .sendTaskFailure, .sendTaskHeartbeat].contains { api in
+            Double(waiting(api)) > max(1, limit(api) ?? 0)
+        }
     }
 }

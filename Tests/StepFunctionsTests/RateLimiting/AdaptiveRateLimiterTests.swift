@@ -64,34 +64,40 @@ struct AdaptiveRateLimiterTests {
         #expect(recorder.count("delayed SendTaskHeartbeat") == 3)
     }
 
-    @Test func aPollWaitsWhileAResultWaitsForItsBudget() async throws {
+    @Test func aPollWaitsWhileMoreResultsWaitThanTheirBudgetLetsGoInASecond() async throws {
         let clock = StepWorkerTestKit.TestClock()
         let recorder = Recorder()
         let limiter = AdaptiveRateLimiter(clock: clock, observer: recorder, pollRecheck: .milliseconds(10))
         let limit = try Self.throttle(.sendTaskSuccess, limiter, clock)
+        #expect(limit > 2 && limit < 3, "three waiting results are more than a second's worth")
         try await limiter.beforeSend(.sendTaskSuccess)
         try await withThrowingTaskGroup { group in
-            group.addTask {
-                try await limiter.beforeSend(.sendTaskSuccess)
-                recorder.went("result")
+            for n in 1...3 {
+                group.addTask {
+                    try await limiter.beforeSend(.sendTaskSuccess)
+                    recorder.went("result")
+                }
+                #expect(try await waitUntil { limiter.waiting(.sendTaskSuccess) == n })
             }
-            #expect(try await waitUntil { limiter.waiting(.sendTaskSuccess) == 1 })
             group.addTask {
                 try await limiter.beforeSend(.getActivityTask)
                 recorder.went("poll")
             }
-            // The poll's own budget is open, yet it holds back while the result waits.
+            // The poll's own budget is open, yet it holds back while the results are backed up.
             #expect(try await waitUntil { clock.pendingSleeps == 2 })
             #expect(recorder.wentOrder.isEmpty)
             clock.advance(by: .seconds(1.0 / limit))
             #expect(try await waitUntil { recorder.wentOrder == ["result"] })
-            while recorder.wentOrder.count < 2 {
-                clock.advance(by: .milliseconds(10))
-                _ = try await waitUntil(timeout: .milliseconds(50)) { recorder.wentOrder.count == 2 }
+            // Two results left: less than a second's worth, so the poll goes at its next look.
+            clock.advance(by: .milliseconds(10))
+            #expect(try await waitUntil { recorder.wentOrder == ["result", "poll"] })
+            for expected in 3...4 {
+                clock.advance(by: .seconds(1.0 / limit))
+                #expect(try await waitUntil { recorder.wentOrder.count == expected })
             }
             try await group.waitForAll()
         }
-        #expect(recorder.wentOrder == ["result", "poll"])
+        #expect(recorder.wentOrder == ["result", "poll", "result", "result"])
         #expect(recorder.count("delayed GetActivityTask") == 1)
     }
 
@@ -103,12 +109,12 @@ struct AdaptiveRateLimiterTests {
         let cancelled = Task { try await limiter.beforeSend(.getActivityTask) }
         #expect(try await waitUntil { limiter.waiting(.getActivityTask) == 1 })
         cancelled.cancel()
-        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        await #expect(throws: CancellationError.self) { _ = try await cancelled.value }
         #expect(limiter.waiting(.getActivityTask) == 0)
         let next = Task { try await limiter.beforeSend(.getActivityTask) }
         #expect(try await waitUntil { limiter.waiting(.getActivityTask) == 1 })
         clock.advance(by: .seconds(1.0 / limit))
-        try await next.value
+        _ = try await next.value
     }
 
     @Test func successesAfterAThrottleRaiseTheLimitAgain() throws {

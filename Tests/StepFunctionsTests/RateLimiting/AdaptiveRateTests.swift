@@ -67,3 +67,44 @@ struct AdaptiveRateTests {
         #expect(rate.limit == AdaptiveRate.Parameters().minimumRate)
     }
 }
+
+@Suite("AdaptiveRate: where it departs from botocore")
+struct AdaptiveRateDeparturesTests {
+    @Test func throttlesOfCallsSentBeforeTheLastCutDoNotCutAgain() throws {
+        var rate = AdaptiveRate()
+        let t = AdaptiveRateTests.answer(&rate, perSecond: 20, from: 0, seconds: 3)
+        let first = rate.record(throttled: true, at: .seconds(t), sentAt: .seconds(t - 0.01))
+        // Three more calls that were in flight when the bucket ran dry come back throttled.
+        for n in 1...3 {
+            let again = rate.record(throttled: true, at: .seconds(t + 0.001 * Double(n)), sentAt: .seconds(t - 0.005))
+            #expect(again == first)
+        }
+        // A call sent after the cut that is throttled again is a new signal.
+        let later = rate.record(throttled: true, at: .seconds(t + 0.2), sentAt: .seconds(t + 0.1))
+        #expect(try #require(later) < (try #require(first)))
+    }
+
+    @Test func aThrottleBelowTheLastCeilingAimsLowerToMakeRoomForOthers() throws {
+        // Fast convergence (RFC 8312, 4.6): after a throttle at 20/s and one at 10/s, the curve
+        // flattens at 10 * (1 + 0.7) / 2 = 8.5/s, not at 10/s.
+        var rate = AdaptiveRate()
+        var t = AdaptiveRateTests.answer(&rate, perSecond: 20, from: 0, seconds: 3)
+        _ = rate.record(throttled: true, at: .seconds(t))
+        t = AdaptiveRateTests.answer(&rate, perSecond: 10, from: t + 0.1, seconds: 4)
+        let recorded = rate.record(throttled: true, at: .seconds(t))
+        let cut = try #require(recorded)
+        let sendingAt = cut / 0.7
+        #expect(sendingAt < 13, "the second throttle came at about 10/s")
+        let ceiling = sendingAt * 0.85
+        let parameters = AdaptiveRate.Parameters()
+        let k = cbrt(ceiling * (1 - parameters.beta) / parameters.scale)
+        var limit = cut
+        let end = t + k
+        while t + 0.1 <= end {
+            t += 0.1
+            let next = rate.record(throttled: false, at: .seconds(t))
+            limit = try #require(next)
+        }
+        #expect(abs(limit - ceiling) < 0.6, "plateau \(limit) against \(ceiling)")
+    }
+}

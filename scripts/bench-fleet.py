@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+"""`make bench-fleet` (issue 13, docs/fleet.md): a fleet sharing one account's API quota.
+
+Four `stepworker run` daemons (2 activities x 16 pollers each) work through 2,000 short tasks
+against one local endpoint whose per-API token buckets are the real quota scaled down (burst
+120, refill 20/s per API); a tenth of the tasks run 2 s and heartbeat every second with
+HeartbeatSeconds 5. Then the same tasks, against a fresh endpoint with the same buckets, through
+four typical boto3 workers (a thread per poller, a subprocess per task, a heartbeat thread per
+task, botocore's "standard" retry mode). Prints, for both, tasks/s against the bound the quota
+allows, throttled calls as a share of all calls, heartbeat timeouts and each worker's share of
+the work, next to the targets. A benchmark, not a test: nothing here fails a build.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BURST, REFILL = 120, 20.0
+APIS = ["GetActivityTask", "SendTaskHeartbeat", "SendTaskSuccess", "SendTaskFailure"]
+KEY, SECRET = "AKIDFLEET", "fleet-secret"
+REGION, ACCOUNT = "us-east-1", "123456789012"
+
+
+def arn(name):
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:activity:{name}"
+
+
+class Endpoint:
+    """`stepworker local-endpoint` with the scaled-down quota, in a process of its own."""
+
+    def __init__(self, binary, directory):
+        limits = ",".join(f"{api}={BURST}/{REFILL:g}" for api in APIS)
+        self.log = open(os.path.join(directory, "endpoint.log"), "w")
+        self.process = subprocess.Popen(
+            [binary, "local-endpoint", "--listen", "127.0.0.1:0", "--access-key", KEY, "--secret-key", SECRET,
+             "--region", REGION, "--account", ACCOUNT, "--rate-limit", limits,
+             "--activity", "short", "--activity", "beating"],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("listening on http://"):
+            raise SystemExit(f"bench-fleet: the endpoint did not start: {line!r} (see {self.log.name})")
+        self.url = line.removeprefix("listening on ")
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.local = threading.local()
+
+    def admin(self, method, path, body=None):
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = self.local.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection.request(method, path, body=json.dumps(body) if body is not None else None)
+        response = connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path}: {response.status} {data[:200]!r}")
+        return json.loads(data)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def submit(endpoint, tasks, heartbeat_every):
+    """Submits `tasks` tasks; every `heartbeat_every`-th goes to "beating" with HeartbeatSeconds 5."""
+    for n in range(tasks):
+        beating = n % heartbeat_every == 0
+        endpoint.admin("POST", "/_local/tasks", {
+            "activityArn": arn("beating" if beating else "short"), "input": json.dumps({"n": n}),
+            "timeoutSeconds": 900, **({"heartbeatSeconds": 5} if beating else {})})
+
+
+def wait_for_all(endpoint, tasks, limit):
+    """Waits until every task has finished or `limit` seconds passed; returns the unfinished count."""
+    deadline = time.monotonic() + limit
+    while True:
+        stats = endpoint.admin("GET", "/_local/stats")
+        finished = sum(count for activity in stats["activities"].values()
+                       for status, count in activity["tasks"].items() if status not in ("SCHEDULED", "STARTED"))
+        if finished >= tasks or time.monotonic() > deadline:
+            return tasks - finished
+        time.sleep(0.25)
+
+
+def figures(endpoint, tasks, started, unfinished, directory):
+    stats = endpoint.admin("GET", "/_local/stats")
+    all_tasks = []
+    for name in ("short", "beating"):
+        all_tasks += endpoint.admin("GET", f"/_local/tasks?activityArn={arn(name)}")["tasks"]
+    with open(os.path.join(directory, "tasks.json"), "w") as f:
+        json.dump({"stats": stats, "tasks": all_tasks}, f)
+    finished = [t for t in all_tasks if t["finishedAt"]]
+    succeeded = [t for t in finished if t["status"] == "SUCCEEDED" and json.loads(t["output"] or "null") == json.loads(t["input"])]
+    heartbeat_timeouts = sum(1 for t in all_tasks if t["error"] == "States.HeartbeatTimeout")
+    by_worker = {}
+    for t in all_tasks:
+        if t["status"] == "SUCCEEDED":
+            by_worker[t["workerName"]] = by_worker.get(t["workerName"], 0) + 1
+    last = max((t["finishedAt"] for t in succeeded), default=None)
+    seconds = (iso_seconds(last) - started) if last else float("nan")
+    requests = sum(stats["requests"].get(api, 0) for api in APIS)
+    throttled = sum(stats["throttled"].get(api, 0) for api in APIS)
+    return {
+        "seconds": seconds, "succeeded": len(succeeded), "rate": len(succeeded) / seconds if last else 0.0,
+        "requests": requests, "throttled": throttled, "throttled_by_api": stats["throttled"],
+        "requests_by_api": stats["requests"], "heartbeat_timeouts": heartbeat_timeouts,
+        "unfinished": unfinished, "by_worker": by_worker,
+        "failed": sum(1 for t in finished if t["status"] != "SUCCEEDED"),
+        "conflicting": sum(t["conflictingResults"] for t in all_tasks),
+    }
+
+
+def iso_seconds(text):
+    from datetime import datetime, timezone
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+def handlers(directory):
+    beat = os.path.join(directory, "beating.sh")
+    with open(beat, "w") as f:
+        f.write("#!/bin/sh\nsleep 2\nexec cat\n")
+    os.chmod(beat, 0o755)
+    return "/bin/cat", beat
+
+
+def run_daemons(binary, directory, endpoint, daemons, pollers, metrics_port):
+    short, beating = handlers(directory)
+    processes = []
+    for d in range(daemons):
+        home = os.path.join(directory, f"daemon-{d + 1}")
+        os.makedirs(home)
+        config = os.path.join(home, "stepworker.toml")
+        with open(config, "w") as f:
+            f.write(f'''[aws]
+region = "{REGION}"
+endpoint = "{endpoint.url}"
+[worker]
+name = "fleet-{d + 1}"
+state_directory = "{home}/state"
+log_level = "warning"
+[metrics]
+listen = "127.0.0.1:{metrics_port + d}"
+[[activity]]
+arn = "{arn('short')}"
+command = ["{short}"]
+concurrency = {pollers}
+pollers = {pollers}
+[[activity]]
+arn = "{arn('beating')}"
+command = ["{beating}"]
+concurrency = {pollers}
+pollers = {pollers}
+heartbeat = "1s"
+''')
+        log = open(os.path.join(home, "daemon.log"), "w")
+        environment = {"PATH": "/usr/bin:/bin", "HOME": home, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET}
+        processes.append((subprocess.Popen([binary, "run", "--config", config], stdout=log, stderr=log, env=environment), log))
+    return processes
+
+
+BOTO3_WORKER = r'''
+import json, subprocess, sys, threading, time
+import boto3
+from botocore.config import Config
+
+endpoint, name, pollers, short, beating = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+client = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="us-east-1",
+                      config=Config(retries={"mode": "standard"}, max_pool_connections=4 * pollers,
+                                    read_timeout=70))
+errors = {"poll": 0, "heartbeat": 0, "result": 0}
+
+def heartbeat(token, done):
+    while not done.wait(1.0):
+        try:
+            client.send_task_heartbeat(taskToken=token)
+        except Exception:
+            errors["heartbeat"] += 1
+
+def poller(activity, command):
+    while True:
+        try:
+            task = client.get_activity_task(activityArn=activity, workerName=name)
+        except Exception:
+            errors["poll"] += 1
+            continue
+        token = task.get("taskToken")
+        if not token:
+            continue
+        done = threading.Event()
+        if command == beating:
+            threading.Thread(target=heartbeat, args=(token, done), daemon=True).start()
+        run = subprocess.run([command], input=task["input"].encode(), capture_output=True)
+        done.set()
+        try:
+            if run.returncode == 0:
+                client.send_task_success(taskToken=token, output=run.stdout.decode())
+            else:
+                client.send_task_failure(taskToken=token, error="Handler.Failed", cause=run.stderr.decode()[-1000:])
+        except Exception:
+            errors["result"] += 1
+
+for activity, command in ((sys.argv[6], short), (sys.argv[7], beating)):
+    for _ in range(pollers):
+        threading.Thread(target=poller, args=(activity, command), daemon=True).start()
+while True:
+    time.sleep(5)
+    print(json.dumps(errors), flush=True)
+'''
+
+
+def run_boto3(python, directory, endpoint, workers, pollers):
+    short, beating = handlers(directory)
+    script = os.path.join(directory, "boto3_worker.py")
+    with open(script, "w") as f:
+        f.write(BOTO3_WORKER)
+    processes = []
+    for w in range(workers):
+        log = open(os.path.join(directory, f"boto3-{w + 1}.log"), "w")
+        environment = {"PATH": "/usr/bin:/bin", "HOME": directory, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET}
+        processes.append((subprocess.Popen(
+            [python, script, endpoint.url, f"boto3-{w + 1}", str(pollers), short, beating, arn("short"), arn("beating")],
+            stdout=log, stderr=log, env=environment), log))
+    return processes
+
+
+def stop(processes):
+    """Ends the workers once every task is accounted for (their open long polls would hold a
+    graceful stop for up to a minute)."""
+    for process, _ in processes:
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 3
+    for process, log in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def measure(label, start_workers, args, directory):
+    os.makedirs(directory)
+    endpoint = Endpoint(args.binary, directory)
+    try:
+        submit(endpoint, args.tasks, args.heartbeat_every)
+        started = time.time()
+        processes = start_workers(directory, endpoint)
+        tracer = None
+        if args.trace and label == "stepworker":
+            tracer = threading.Thread(target=trace, args=(args,), daemon=True)
+            tracer.start()
+        unfinished = wait_for_all(endpoint, args.tasks, args.time_limit)
+        if label == "stepworker":
+            for d in range(args.daemons):
+                text = scrape(args.metrics_port + d)
+                calls = {a: v for a, v in re.findall(r'stepworker_api_calls_total\{api="(\w+)"\} (\S+)', text)}
+                throttles = {a: v for a, v in re.findall(r'stepworker_api_throttles_total\{api="(\w+)"\} (\S+)', text)}
+                delayed = {a: v for a, v in re.findall(r'stepworker_api_delayed_calls_total\{api="(\w+)"\} (\S+)', text)}
+                print(f"  fleet-{d + 1}: GetActivityTask calls {calls.get('GetActivityTask')} throttled "
+                      f"{throttles.get('GetActivityTask')} delayed {delayed.get('GetActivityTask')}; SendTaskSuccess calls "
+                      f"{calls.get('SendTaskSuccess')} throttled {throttles.get('SendTaskSuccess')}", file=sys.stderr)
+        stop(processes)
+        result = figures(endpoint, args.tasks, started, unfinished, directory)
+    finally:
+        endpoint.stop()
+    print(f"  {label}: {result['succeeded']} succeeded in {result['seconds']:.1f} s; requests {result['requests_by_api']}; "
+          f"throttled {result['throttled_by_api']}", file=sys.stderr)
+    return result
+
+
+def scrape(port):
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", "/metrics")
+        return connection.getresponse().read().decode()
+    except OSError:
+        return ""
+
+
+def trace(args):
+    """Every second, each daemon's limit per API (0: none) and its tasks so far, from /metrics."""
+    import re
+    start = time.monotonic()
+    while True:
+        time.sleep(1)
+        cells = []
+        for d in range(args.daemons):
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", args.metrics_port + d, timeout=2)
+                connection.request("GET", "/metrics")
+                text = connection.getresponse().read().decode()
+            except OSError:
+                cells.append("-")
+                continue
+            limit = {m[0]: float(m[1]) for m in re.findall(r'stepworker_api_rate_limit\{api="(\w+)"\} (\S+)', text)}
+            done = sum(float(v) for v in re.findall(r'stepworker_tasks_total\{[^}]*outcome="succeeded"[^}]*\} (\S+)', text))
+            cells.append(f"poll {limit.get('GetActivityTask', 0):5.1f} ok {limit.get('SendTaskSuccess', 0):5.1f} "
+                         f"hb {limit.get('SendTaskHeartbeat', 0):5.1f} n {done:4.0f}")
+        print(f"{time.monotonic() - start:5.0f}s | " + " | ".join(cells), file=sys.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--python", help="a Python with boto3 (the bench's venv); without it the boto3 rows are skipped")
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--daemons", type=int, default=4)
+    parser.add_argument("--pollers", type=int, default=16)
+    parser.add_argument("--heartbeat-every", type=int, default=10, help="every Nth task heartbeats (default 10)")
+    parser.add_argument("--time-limit", type=float, default=400, help="seconds to wait for a run to finish")
+    parser.add_argument("--metrics-port", type=int, default=19460, help="the daemons' metrics on this port and the next ones")
+    parser.add_argument("--trace", action="store_true", help="print each daemon's limits every second")
+    parser.add_argument("--keep", action="store_true", help="keep the run's directory (logs) afterwards")
+    args = parser.parse_args()
+
+    root = tempfile.mkdtemp(prefix="stepworker-fleet-")
+    # The quota's bound: each task needs one GetActivityTask and one SendTaskSuccess, so the run
+    # can go no faster than the burst and then the refill allow for either.
+    bound_seconds = max(0.0, (args.tasks - BURST) / REFILL)
+    bound_rate = args.tasks / bound_seconds if bound_seconds else float("inf")
+    print(f"bench-fleet: {args.daemons} workers x 2 activities x {args.pollers} pollers, {args.tasks} tasks "
+          f"(every {args.heartbeat_every}th runs 2 s, heartbeat 1 s, HeartbeatSeconds 5), "
+          f"quota per API: burst {BURST}, refill {REFILL:g}/s; logs in {root}", file=sys.stderr)
+    runs = {"stepworker": measure(
+        "stepworker", lambda d, e: run_daemons(args.binary, d, e, args.daemons, args.pollers, args.metrics_port), args,
+        os.path.join(root, "stepworker"))}
+    if args.python:
+        runs["boto3"] = measure(
+            "boto3", lambda d, e: run_boto3(args.python, d, e, args.daemons, args.pollers), args, os.path.join(root, "boto3"))
+
+    def share_spread(result):
+        prefix = "fleet" if result is runs["stepworker"] else "boto3"
+        counts = [result["by_worker"].get(f"{prefix}-{n + 1}", 0) for n in range(args.daemons)]
+        mean = sum(counts) / len(counts)
+        return 100 * max(abs(c - mean) / mean for c in counts) if mean else float("inf"), counts
+
+    rows = [
+        ("tasks/s", lambda r: f"{r['rate']:.1f} ({100 * r['rate'] / bound_rate:.0f}%)", f">= 90% of {bound_rate:.1f}"),
+        ("throttled / all calls", lambda r: f"{100 * r['throttled'] / max(r['requests'], 1):.1f}% of {r['requests']}", "<= 5%"),
+        ("heartbeat timeouts", lambda r: str(r["heartbeat_timeouts"]), "0"),
+        ("other failures / unfinished", lambda r: f"{r['failed'] - r['heartbeat_timeouts']} / {r['unfinished']}", "0 / 0"),
+        ("share per worker (max off mean)", lambda r: "{1} ({0:.0f}%)".format(*share_spread(r)), "within 25%"),
+    ]
+    names = list(runs)
+    print(f"{'figure':34}" + "".join(f"{name:>28}" for name in names) + f"{'target':>22}")
+    for label, cell, target in rows:
+        print(f"{label:34}" + "".join(f"{cell(runs[name]):>28}" for name in names) + f"{target:>22}")
+    if not args.python:
+        print("(boto3 rows skipped: no --python with boto3)")
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
