@@ -37,22 +37,26 @@ final class PrometheusServer {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // Port 0 in, the bound port out: its log says `msg="Listening on" address=127.0.0.1:N`.
-        _ = try await waitUntil(timeout: .seconds(30)) { [self] in
-            port = Self.listeningPort(in: self.log) ?? 0
+        do {
+            try await awaitReady()
+        } catch {
+            stop()  // also when the wait is cancelled (the suite's time limit)
+            throw error
+        }
+    }
+
+    /// Port 0 in, the bound port out (its log says `msg="Listening on" address=127.0.0.1:N`),
+    /// then `/-/ready` answering 200.
+    private func awaitReady() async throws {
+        _ = try await waitUntil(timeout: .seconds(30)) {
+            port = Self.listeningPort(in: log) ?? 0
             return port != 0 || !process.isRunning
         }
-        guard port != 0 else {
-            stop()
-            throw StartFailure(reason: "it did not start listening", log: log)
-        }
+        guard port != 0 else { throw StartFailure(reason: "it did not start listening", log: log) }
         let ready = try await waitUntil(timeout: .seconds(30)) { [port] in
             (try? await HTTPScrape.request("http://127.0.0.1:\(port)/-/ready", timeout: .seconds(2)))?.status == 200
         }
-        guard ready else {
-            stop()
-            throw StartFailure(reason: "it never answered /-/ready", log: log)
-        }
+        guard ready else { throw StartFailure(reason: "it never answered /-/ready", log: log) }
     }
 
     struct StartFailure: Error, CustomStringConvertible {
