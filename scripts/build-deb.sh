@@ -73,6 +73,14 @@ if grep -q '\.\./' "$conf" || ! grep -q "^# Installed by the stepworker package"
     die "etc/stepworker/stepworker.toml changed shape: update the sed edit in scripts/build-deb.sh"
 fi
 
+# Prometheus recording rules and alerts (docs/metrics.md), and their promtool unit tests so an
+# edited copy can be tested again. In /usr/share/stepworker rather than /usr/share/doc: a
+# prometheus.yml loads the file from there (rule_files), and /usr/share/doc may be excluded
+# (dpkg path-exclude) on minimal systems.
+for rules in packaging/prometheus/stepworker.rules.yml packaging/prometheus/stepworker.rules.test.yml; do
+    install -D -m 0644 "$rules" "$root/usr/share/stepworker/prometheus/$(basename "$rules")"
+done
+
 # Documentation: copyright, changelog, README and docs, the man page.
 doc="$root/usr/share/doc/stepworker"
 install -D -m 0644 packaging/deb/copyright "$doc/copyright"
