@@ -15,6 +15,8 @@ need() { # command package
 }
 need pkg-config pkg-config
 pkg-config --exists libsystemd 2>/dev/null || missing+=(libsystemd-dev)
+# The power-cut test's file system (Tests/Fixtures/powercut-fs): gcc, libfuse3 and fusermount3.
+need fusermount3 fuse3; pkg-config --exists fuse3 2>/dev/null || missing+=(libfuse3-dev); need gcc gcc
 if [ "$want" = deb ] || [ "$want" = system ]; then
     need dpkg-deb dpkg
     need dpkg-shlibdeps dpkg-dev
