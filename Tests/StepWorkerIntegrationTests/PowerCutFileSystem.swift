@@ -43,7 +43,7 @@ final class PowerCutFileSystem {
     static let program: Result<String, Failure> = {
         let source = RepositoryPaths.root + "/Tests/Fixtures/powercut-fs/powercut-fs.c"
         let output = RepositoryPaths.root + "/.build/powercut-fs"
-        let command = "gcc -O2 -Wall -Wextra -Werror -o '\(output)' '\(source)' $(pkg-config --cflags --libs fuse3) 2>&1"
+        let command = "gcc -O2 -Wall -Wextra -o '\(output)' '\(source)' $(pkg-config --cflags --libs fuse3) 2>&1"
         let (status, text) = run("/bin/sh", ["-c", command])
         return status == 0 ? .success(output) : .failure(Failure(description: text))
     }()
