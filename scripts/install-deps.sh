@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system packages a job needs when they are missing: with apt when running as root,
 # otherwise it says what to install and fails.
-#   scripts/install-deps.sh          the build and `make test`: libsystemd-dev, pkg-config, and
-#                                    prometheus (its promtool checks and unit-tests the shipped
-#                                    rules; the tests start their own prometheus server)
+#   scripts/install-deps.sh          the build: libsystemd-dev, pkg-config
+#   scripts/install-deps.sh test     also what `make test` needs: prometheus (its promtool checks
+#                                    and unit-tests the shipped rules; the tests start their own
+#                                    prometheus server), fuse3, libfuse3-dev and gcc (the
+#                                    power-cut tests' file system)
 #   scripts/install-deps.sh deb      also what building and checking the .deb needs
 #                                    (dpkg-dev for dpkg-shlibdeps, lintian)
 #   scripts/install-deps.sh system   also what `make test-system` needs (debootstrap,
@@ -17,8 +19,13 @@ need() { # command package
 }
 need pkg-config pkg-config
 pkg-config --exists libsystemd 2>/dev/null || missing+=(libsystemd-dev)
-need prometheus prometheus
-need promtool prometheus
+if [ "$want" = test ]; then
+    # promtool checks the shipped rules; the tests start their own prometheus server.
+    need prometheus prometheus
+    need promtool prometheus
+    # The power-cut test's file system (Tests/Fixtures/powercut-fs): gcc, libfuse3 and fusermount3.
+    need fusermount3 fuse3; pkg-config --exists fuse3 2>/dev/null || missing+=(libfuse3-dev); need gcc gcc
+fi
 if [ "$want" = deb ] || [ "$want" = system ]; then
     need dpkg-deb dpkg
     need dpkg-shlibdeps dpkg-dev

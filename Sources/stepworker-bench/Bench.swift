@@ -124,19 +124,23 @@ struct Bench {
         // 2. Per-task overhead.
         var overheadTable = Table(
             "state_directory", "tasks", "handler p50", "overhead p50", "overhead p99", "target p50 <1ms", "in-daemon p50",
-            "in-daemon p99", "delivery p50")
+            "in-daemon p99", "delivery p50", "in-flight p50", "in-flight p99", "target p99 <2ms")
         for (label, directory) in [("ext4 (" + root + ")", nil as String?), ("tmpfs (/dev/shm)", "/dev/shm/stepworker-bench-\(getpid())")] {
             defer { if let directory { try? FileManager.default.removeItem(atPath: directory) } }
             let result = try await overhead(stateDirectory: directory)
             overheadTable.add(
                 label, "\(result.endpoint.count)", micro(result.handler.median), micro(result.endpoint.median),
                 micro(result.endpoint.percentile(99)), result.endpoint.median < 1000 ? "met" : "missed",
-                micro(result.daemon.median), micro(result.daemon.percentile(99)), micro(result.delivery.median))
+                micro(result.daemon.median), micro(result.daemon.percentile(99)), micro(result.delivery.median),
+                micro(result.inflight.median), micro(result.inflight.percentile(99)),
+                result.inflight.percentile(99) < 2000 ? "met" : "missed")
         }
         say("Per-task overhead (handler /bin/cat, concurrency 1, one task at a time, log_level debug):")
         say("overhead = endpoint's handout -> result received, minus the handler's time (spawn -> exit, from the")
         say("daemon's STEPWORKER_HANDLER_US). in-daemon = STEPWORKER_OVERHEAD_US (TaskRun start -> delivery acknowledged,")
-        say("minus the handler). delivery = the SendTaskSuccess round trip. Times in ms.")
+        say("minus the handler). delivery = the SendTaskSuccess round trip. in-flight = STEPWORKER_INFLIGHT_US (poll")
+        say("answer received -> inflight/ record durable: a SIGKILL inside it loses the task until its heartbeat")
+        say("timeout; docs/daemon.md). Times in ms.")
         say(overheadTable.render())
         say("")
 
@@ -252,6 +256,8 @@ struct Bench {
         var daemon: Sample
         var handler: Sample
         var delivery: Sample
+        /// STEPWORKER_INFLIGHT_US: poll answer received -> task journaled (what a SIGKILL can lose).
+        var inflight: Sample
     }
 
     mutating func overhead(stateDirectory: String?) async throws -> OverheadResult {
@@ -282,6 +288,7 @@ struct Bench {
         var daemon: [Double] = []
         var handler: [Double] = []
         var delivery: [Double] = []
+        var inflight: [Double] = []
         for task in tasks {
             guard task.status == .succeeded, let token = task.token, let started = task.startedAt, let finished = task.finishedAt,
                 let timing = timings[TaskToken(token).fingerprint]
@@ -290,11 +297,14 @@ struct Bench {
             daemon.append(timing.overhead)
             handler.append(timing.handler)
             delivery.append(timing.delivery)
+            inflight.append(timing.inflight)
         }
         guard endpoint.count == tasks.count else {
             throw BenchError("only \(endpoint.count) of \(tasks.count) tasks succeeded with a timing line in the daemon's log")
         }
-        return OverheadResult(endpoint: Sample(endpoint), daemon: Sample(daemon), handler: Sample(handler), delivery: Sample(delivery))
+        return OverheadResult(
+            endpoint: Sample(endpoint), daemon: Sample(daemon), handler: Sample(handler), delivery: Sample(delivery),
+            inflight: Sample(inflight))
     }
 
     // MARK: Idle

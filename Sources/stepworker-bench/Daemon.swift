@@ -103,8 +103,8 @@ final class Daemon: @unchecked Sendable {
     }
 
     /// `STEPWORKER_*` fields of every "Task timing" line in the log, by task fingerprint.
-    func taskTimings() -> [String: (handler: Double, overhead: Double, delivery: Double)] {
-        var timings: [String: (Double, Double, Double)] = [:]
+    func taskTimings() -> [String: (handler: Double, overhead: Double, delivery: Double, inflight: Double)] {
+        var timings: [String: (Double, Double, Double, Double)] = [:]
         for line in log.split(separator: "\n") where line.contains("Task timing") {
             var fields: [Substring: Substring] = [:]
             for word in line.split(separator: " ") {
@@ -114,9 +114,10 @@ final class Daemon: @unchecked Sendable {
             guard let id = fields["STEPWORKER_TASK_ID"],
                 let handler = fields["STEPWORKER_HANDLER_US"].flatMap({ Double($0) }),
                 let overhead = fields["STEPWORKER_OVERHEAD_US"].flatMap({ Double($0) }),
-                let delivery = fields["STEPWORKER_DELIVERY_US"].flatMap({ Double($0) })
+                let delivery = fields["STEPWORKER_DELIVERY_US"].flatMap({ Double($0) }),
+                let inflight = fields["STEPWORKER_INFLIGHT_US"].flatMap({ Double($0) })
             else { continue }
-            timings[String(id)] = (handler, overhead, delivery)
+            timings[String(id)] = (handler, overhead, delivery, inflight)
         }
         return timings
     }

@@ -78,8 +78,9 @@ public final class StepFunctionsClient: ActivityService {
         let output = try await call(
             "GetActivityTask", Wire.GetActivityTaskInput(activityArn: activityArn, workerName: name),
             returning: Wire.GetActivityTaskOutput.self, timeout: configuration.pollTimeout, retry: configuration.pollRetryPolicy)
+        let receivedAt = ContinuousClock.now
         guard let token = output.taskToken, !token.isEmpty else { return nil }
-        return ActivityTask(token: TaskToken(token), input: output.input ?? "{}")
+        return ActivityTask(token: TaskToken(token), input: output.input ?? "{}", receivedAt: receivedAt)
     }
 
     /// Sends a handler's output, JSON text of at most 262,144 UTF-8 bytes (checked before sending:

@@ -50,6 +50,7 @@ public struct TaskRun: Sendable {
         let metrics = self.metrics.activity(activity.name)
 
         await ledger.begin(task.token, activityArn: activity.arn.description, logger: logger)
+        let journaled = ContinuousClock.now
         let invocation = HandlerInvocation(
             activity: activity, workerName: workerName, taskID: task.token.fingerprint, input: Array(task.input.utf8),
             logger: logger, daemonEnvironment: daemonEnvironment, unixTime: Int64(Date().timeIntervalSince1970))
@@ -84,6 +85,8 @@ public struct TaskRun: Sendable {
             "STEPWORKER_HANDLER_US": "\(ServiceNotification.microseconds(runResult.duration))",
             "STEPWORKER_OVERHEAD_US": "\(ServiceNotification.microseconds(ContinuousClock.now - started - runResult.duration))",
             "STEPWORKER_DELIVERY_US": "\(ServiceNotification.microseconds(ContinuousClock.now - settled))",
+            // The in-flight window: poll answer received to the task journaled (docs/daemon.md).
+            "STEPWORKER_INFLIGHT_US": "\(ServiceNotification.microseconds(journaled - task.receivedAt))",
         ])
         return settlement
     }

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The power-cut file system itself: after a cut only what was fsynced is there. Needs root,
+/// /dev/fuse, gcc and libfuse3-dev (`scripts/install-deps.sh`); skips, saying which, elsewhere.
+@Suite(
+    "powercut-fs", .enabled(if: PowerCutFileSystem.isAvailable, "needs root, /dev/fuse, gcc and libfuse3-dev (scripts/install-deps.sh); the reason is printed"),
+    .timeLimit(.minutes(1)))
+struct PowerCutFileSystemTests {
+    func withDisk(_ order: PowerCutFileSystem.Order, _ body: (PowerCutFileSystem, String) async throws -> Void) async throws {
+        let directory = ChaosTests.makeKeptDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let disk = try await PowerCutFileSystem(mountPoint: directory + "/disk", order: order)
+        do {
+            let dir = disk.mountPoint + "/d"
+            #expect(Durably.makeDirectory(dir) == 0)
+            try await body(disk, dir)
+        } catch {
+            await disk.unmount()
+            throw error
+        }
+        await disk.unmount()
+    }
+
+    func reboot(_ disk: PowerCutFileSystem) {
+        disk.cut()
+        disk.powerOn()
+    }
+
+    @Test func aWriteWithoutFsyncIsGoneAfterTheCutAndAnFsyncedOneSurvives() async throws {
+        try await withDisk(.directory) { disk, dir in
+            #expect(Durably.write("durable", to: dir + "/a", sync: true) == 0)
+            #expect(Durably.syncDirectory(dir) == 0)
+            #expect(Durably.write("+lost", to: dir + "/a", sync: false, append: true) == 0)
+            #expect(Durably.read(dir + "/a") == "durable+lost")
+            reboot(disk)
+            #expect(Durably.read(dir + "/a") == "durable")
+            #expect(Durably.write("+kept", to: dir + "/a", sync: true, append: true) == 0)
+            reboot(disk)
+            #expect(Durably.read(dir + "/a") == "durable+kept")
+        }
+    }
+
+    @Test func directoryOrderANameIsDurableOnlyOnceItsDirectoryIsFsynced() async throws {
+        try await withDisk(.directory) { disk, dir in
+            #expect(Durably.write("x", to: dir + "/synced-file-only", sync: true) == 0)
+            #expect(Durably.write("y", to: dir + "/tmp", sync: true) == 0)
+            #expect(Durably.syncDirectory(dir) == 0)
+            #expect(rename(dir + "/tmp", dir + "/renamed") == 0)
+            #expect(Durably.write("unsynced", to: dir + "/data-only", sync: false) == 0)
+            #expect(Durably.write("z", to: disk.mountPoint + "/elsewhere", sync: true) == 0)
+            #expect(Durably.syncDirectory(disk.mountPoint) == 0)  // another directory: no help
+            reboot(disk)
+            #expect(Durably.read(dir + "/synced-file-only") != nil)  // its name came with the directory fsync
+            #expect(Durably.read(dir + "/tmp") == "y")  // the rename was not durable
+            #expect(Durably.read(dir + "/renamed") == nil)
+            #expect(unlink(dir + "/tmp") == 0)
+            reboot(disk)
+            #expect(Durably.read(dir + "/tmp") == "y")  // nor was the unlink
+            #expect(unlink(dir + "/tmp") == 0)
+            #expect(Durably.syncDirectory(dir) == 0)
+            reboot(disk)
+            #expect(Durably.read(dir + "/tmp") == nil)
+            #expect(Durably.read(disk.mountPoint + "/elsewhere") == "z")
+        }
+    }
+
+    @Test func journalOrderAnyFsyncCommitsEveryEarlierNameChange() async throws {
+        try await withDisk(.journal) { disk, dir in
+            #expect(Durably.write("y", to: dir + "/tmp", sync: true) == 0)  // the fsync commits its name too
+            #expect(rename(dir + "/tmp", dir + "/renamed") == 0)
+            reboot(disk)
+            #expect(Durably.read(dir + "/renamed") == nil)  // nothing fsynced since the rename
+            #expect(Durably.read(dir + "/tmp") == "y")
+            #expect(rename(dir + "/tmp", dir + "/renamed") == 0)
+            #expect(Durably.write("unsynced", to: dir + "/data-only", sync: false) == 0)
+            #expect(Durably.write("z", to: disk.mountPoint + "/other", sync: true) == 0)
+            reboot(disk)
+            #expect(Durably.read(dir + "/renamed") == "y")  // committed by another file's fsync
+            #expect(Durably.read(dir + "/tmp") == nil)
+            #expect(Durably.read(dir + "/data-only") == "")  // its name is durable, its data never was
+        }
+    }
+
+    @Test func whileThePowerIsOffEveryCallFails() async throws {
+        try await withDisk(.directory) { disk, dir in
+            disk.cut()
+            #expect(Durably.write("x", to: dir + "/a", sync: true) == EIO)
+            disk.powerOn()
+            #expect(Durably.write("x", to: dir + "/a", sync: true) == 0)
+        }
+    }
+}
