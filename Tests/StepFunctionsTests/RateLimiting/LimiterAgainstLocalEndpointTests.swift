@@ -31,7 +31,6 @@ struct LimiterAgainstLocalEndpointTests {
             let arn = try await session.admin.createActivity(name: "paced")
             let id = try await session.admin.submitTask(activityArn: arn, input: "{}", heartbeatSeconds: 60)
             let task = try #require(try await session.client.getActivityTask(activityArn: arn, workerName: "paced"))
-            let started = ContinuousClock.now
             let senders = 3, each = 30
             try await withThrowingDiscardingTaskGroup { group in
                 for _ in 0..<senders {
@@ -40,7 +39,6 @@ struct LimiterAgainstLocalEndpointTests {
                     }
                 }
             }
-            let elapsed = ContinuousClock.now - started
             let state = try await session.admin.task(id)
             #expect(state.heartbeatCount == senders * each, "every heartbeat arrived")
             let stats = try await session.admin.stats()
@@ -51,13 +49,6 @@ struct LimiterAgainstLocalEndpointTests {
             #expect(counts["delayed"] > 0)
             let limit = try #require(limiter.limit(.sendTaskHeartbeat))
             #expect(limit > refill / 3 && limit < refill * 3, "limit \(limit)/s against a refill of \(refill)/s")
-            // The budget allowed 5 at once and 20/s after: the run took about as long as that.
-            let bound = Double(senders * each - 5) / refill
-            #expect(elapsed.seconds < bound * 1.6, "took \(elapsed) against \(bound) s at the refill rate")
         }
     }
-}
-
-extension Duration {
-    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
