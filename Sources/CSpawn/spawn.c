@@ -51,26 +51,50 @@ static void close_from_3(void) {
     for (long fd = 3; fd < end; fd++) (void)close((int)fd);
 }
 
+/// The kernel's struct sigaction (rt_sigaction(2)), the same on x86_64 and arm64.
+struct kernel_sigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    unsigned long mask;
+};
+
 /// Every disposition back to the default. The daemon ignores SIGPIPE (and SIGTERM, SIGINT and
 /// SIGHUP, which it reads through Dispatch); exec keeps ignored signals ignored, so without this
 /// a handler could not be stopped with TERM. Caught signals would be reset by exec anyway, but
 /// until then their handlers are the daemon's code on the daemon's memory: every signal stays
 /// blocked (the parent blocked them all before the clone) until they are all SIG_DFL.
-/// glibc refuses its two internal signals (EINVAL); nothing sends those to this child.
+/// A raw rt_sigaction, because glibc's sigaction refuses its two internal signals (32 and 33),
+/// and an ignored 32 inherited by the daemon would otherwise reach the handler.
 static void reset_signal_dispositions(void) {
-    struct sigaction action;
+    struct kernel_sigaction action;
     memset(&action, 0, sizeof action);
-    action.sa_handler = SIG_DFL;
-    sigemptyset(&action.sa_mask);
-    for (int number = 1; number < NSIG; number++) {
+    action.handler = SIG_DFL;
+    for (int number = 1; number <= 64; number++) {
         if (number == SIGKILL || number == SIGSTOP) continue;
-        (void)sigaction(number, &action, NULL);
+        (void)syscall(SYS_rt_sigaction, number, &action, NULL, sizeof action.mask);
     }
 }
 
 static int child_main(void *argument) {
     struct child_context *context = argument;
     const cspawn_request *request = context->request;
+
+    // First the descriptors, to hold the daemon's for as short a time as possible: until they
+    // are closed, a file another thread has open for writing cannot be exec'd (ETXTBSY).
+    // The pipe ends become 0, 1 and 2. An end that is itself 0-2 (the daemon started with a
+    // standard descriptor closed) is first moved above 2, so no dup2 overwrites an end still
+    // needed, and so dup2 always clears close-on-exec (dup2(fd, fd) would not).
+    int ends[3] = {request->stdin_fd, request->stdout_fd, request->stderr_fd};
+    for (int target = 0; target < 3; target++) {
+        if (ends[target] >= 3) continue;
+        ends[target] = fcntl(ends[target], F_DUPFD_CLOEXEC, 3);
+        if (ends[target] < 0) fail(context, "fcntl", errno);
+    }
+    for (int target = 0; target < 3; target++) {
+        if (dup2(ends[target], target) < 0) fail(context, "dup2", errno);
+    }
+    close_from_3();
 
     // Its own session, so its own process group: every signal the worker sends goes to the group.
     if (setsid() < 0) fail(context, "setsid", errno);
@@ -85,19 +109,6 @@ static int child_main(void *argument) {
     // As the handler's user: a directory it may not enter is a launch failure, not a way in.
     if (request->directory != NULL && chdir(request->directory) != 0) fail(context, "chdir", errno);
 
-    // The pipe ends become 0, 1 and 2. An end that is itself 0-2 (the daemon started with a
-    // standard descriptor closed) is first moved above 2, so no dup2 overwrites an end still
-    // needed, and so dup2 always clears close-on-exec (dup2(fd, fd) would not).
-    int ends[3] = {request->stdin_fd, request->stdout_fd, request->stderr_fd};
-    for (int target = 0; target < 3; target++) {
-        if (ends[target] >= 3) continue;
-        ends[target] = fcntl(ends[target], F_DUPFD_CLOEXEC, 3);
-        if (ends[target] < 0) fail(context, "fcntl", errno);
-    }
-    for (int target = 0; target < 3; target++) {
-        if (dup2(ends[target], target) < 0) fail(context, "dup2", errno);
-    }
-    close_from_3();
     reset_signal_dispositions();
 
     // SIGKILL when the spawning thread exits, the daemon's death included. Set after the

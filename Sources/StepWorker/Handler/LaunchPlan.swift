@@ -60,10 +60,30 @@ package struct LaunchPlan: ~Copyable {
     /// handler thread), never from a Swift concurrency pool thread, which the pool may retire at
     /// any time. `expectedParent` is the pid the child must still see as its parent once the
     /// signal is armed (a test passes another one to see the check refuse).
+    ///
+    /// An exec refused with ETXTBSY is tried again, five times over about 30 ms: a file some
+    /// thread of this process had open for writing at the moment any child was cloned stays
+    /// "busy" until that child has closed its copy of the descriptor, a few microseconds later.
     package func spawn(stdin: Int32, stdout: Int32, stderr: Int32, expectedParent: Int32 = getpid()) throws(LaunchError) -> Int32 {
         var failure = cspawn_failure()
+        for attempt in 0...5 {
+            let pid = spawnOnce(stdin: stdin, stdout: stdout, stderr: stderr, expectedParent: expectedParent, &failure)
+            if pid > 0 { return pid }
+            guard failure.error == ETXTBSY, attempt < 5 else { break }
+            usleep(1000 << UInt32(attempt))
+        }
+        let step = failure.failed_step.map { String(cString: $0) } ?? "spawn"
+        // A failed exec is the common case and reads as before: just the errno text
+        // ("No such file or directory", "Permission denied"); other steps say which.
+        if step == "exec" { throw LaunchError(message: POSIX.describe(failure.error)) }
+        throw LaunchError(errno: failure.error, doing: step)
+    }
+
+    private func spawnOnce(
+        stdin: Int32, stdout: Int32, stderr: Int32, expectedParent: Int32, _ failure: inout cspawn_failure
+    ) -> Int32 {
         let groups = identity?.supplementaryGroups ?? []
-        let pid = groups.withUnsafeBufferPointer { groups in
+        return groups.withUnsafeBufferPointer { groups in
             var request = cspawn_request(
                 path: path, argv: arguments, envp: environment, directory: directory,
                 stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
@@ -72,14 +92,6 @@ package struct LaunchPlan: ~Copyable {
                 groups: groups.baseAddress, group_count: groups.count, expected_parent: expectedParent)
             return cspawn_spawn(&request, &failure)
         }
-        guard pid > 0 else {
-            let step = failure.failed_step.map { String(cString: $0) } ?? "spawn"
-            // A failed exec is the common case and reads as before: just the errno text
-            // ("No such file or directory", "Permission denied"); other steps say which.
-            if step == "exec" { throw LaunchError(message: POSIX.describe(failure.error)) }
-            throw LaunchError(errno: failure.error, doing: step)
-        }
-        return pid
     }
 
     private static func cStrings(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
