@@ -46,6 +46,19 @@ struct SpawnChildStateTests {
         #expect(found == ["SigIgn": "0000000000000000", "SigBlk": "0000000000000000"])
     }
 
+    @Test func onlyTheThreeStandardDescriptorsAreOpen() async {
+        // This process has many more open, and one here without close-on-exec that only the
+        // spawn's close_range keeps from the handler.
+        let inheritable = open("/dev/null", O_RDONLY)
+        defer { close(inheritable) }
+        var invocation = invocation("/bin/ls")
+        invocation.arguments = ["ls", "/proc/self/fd"]
+        let result = await runner.run(invocation)
+        #expect(result.termination == .exited(0), "\(result.stderrTail)")
+        // 3 is the directory ls itself opened to list them.
+        #expect(String(decoding: result.stdout, as: UTF8.self).split(separator: "\n") == ["0", "1", "2", "3"])
+    }
+
     @Test(.enabled(if: geteuid() == 0, "needs root"))
     func theConfiguredUserAndOnlyTheConfiguredGroups() async {
         let identity = HandlerIdentity(user: "nobody", group: "adm", userID: 65534, groupID: 4, supplementaryGroups: [100, 4])
