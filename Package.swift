@@ -28,7 +28,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -70,12 +69,12 @@ let package = Package(
         .target(
             name: "StepWorker",
             dependencies: [
+                "CSpawn",
                 "POSIXSupport",
                 "StepFunctions",
                 "Systemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -84,6 +83,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The handler spawn (clone with CLONE_VM|CLONE_VFORK, identity by raw syscalls,
+        // PR_SET_PDEATHSIG): what posix_spawn and swift-subprocess cannot do before exec.
+        .target(name: "CSpawn"),
         // libsystemd, through pkg-config (apt: libsystemd-dev).
         .systemLibrary(
             name: "CSystemd",

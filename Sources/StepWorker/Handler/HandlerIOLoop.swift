@@ -99,8 +99,8 @@ struct HandlerIOLoop: ~Copyable {
         perform(deadlines.event(.leaderExited(now: now)))
     }
 
-    /// Without a pidfd: whether the leader is a zombie (not reaped: swift-subprocess reaps only
-    /// after this loop returns) or gone.
+    /// Without a pidfd: whether the leader is a zombie (not reaped: the runner reaps only after
+    /// this loop returns) or gone.
     private static func hasExited(_ pid: pid_t) -> Bool {
         var info = siginfo_t()
         guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return true }

@@ -5,14 +5,12 @@ import Musl
 #endif
 import Synchronization
 
-/// The handle of one run: stop requests in, the result out. Shared by the caller, the runner's
-/// task and the I/O thread.
+/// The handle of one run: stop requests in, the result out. Shared by the caller and the
+/// handler's thread.
 final class HandlerRun: RunningHandler {
     private struct State {
         /// The first stop asked for, if any.
         var stopReason: HandlerStopReason?
-        /// Set once the child exists and the I/O loop owns the pipes.
-        var spawned = false
         /// A pipe whose read end the I/O thread polls; a byte on it wakes the thread. Open only
         /// while the run goes on.
         var wake: (read: Int32, write: Int32)?
@@ -30,14 +28,6 @@ final class HandlerRun: RunningHandler {
                 _ = write(wake.write, &byte, 1)
             }
         }
-    }
-
-    func markSpawned() {
-        state.withLock { $0.spawned = true }
-    }
-
-    var wasSpawned: Bool {
-        state.withLock { $0.spawned }
     }
 
     var stopReason: HandlerStopReason? {

@@ -1,40 +1,103 @@
-import Subprocess
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CSpawn
+import POSIXSupport
 
-/// What swift-subprocess is asked to start for an invocation.
-///
-/// The handler always gets its own session. A configured user/group is applied by
-/// `setpriv(1)` rather than by swift-subprocess's `userID`/`groupID`: those call glibc's
-/// setgroups/setgid/setuid in a child made by a raw clone3, where glibc's cross-thread setxid
-/// machinery can wait forever on a lock another thread of the daemon held at that moment (seen
-/// as a handler stuck before exec). setpriv runs single-threaded, drops the identity, then execs
-/// the handler with the same argv and environment.
-struct LaunchPlan {
-    static let setpriv = "/usr/bin/setpriv"
+/// What the child execs, prepared before the spawn: the child shares the daemon's memory until it
+/// execs and may not allocate, so argv, envp and the directory are C strings made here (freed
+/// when the plan is dropped). `spawn` runs `cspawn_spawn` (Sources/CSpawn/spawn.c): a new
+/// session; the configured groups, group and user, set in the child with raw syscalls; the
+/// working directory; the pipes as 0, 1 and 2 and every other descriptor closed; every signal
+/// at its default and none blocked; PR_SET_PDEATHSIG (SIGKILL); exec.
+package struct LaunchPlan: ~Copyable {
+    private let path: UnsafeMutablePointer<CChar>
+    private let arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    private let environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    private let directory: UnsafeMutablePointer<CChar>?
+    private let identity: HandlerIdentity?
 
-    var executable: String
-    /// argv, `argv[0]` included.
-    var arguments: [String]
-    var platformOptions: PlatformOptions
+    package init(
+        executablePath: String, arguments: [String], environment: [String: String], workingDirectory: String?,
+        identity: HandlerIdentity?
+    ) {
+        path = strdup(executablePath)
+        self.arguments = Self.cStrings(arguments)
+        // A name with "=" could not be read back as the name it is; the validator refuses them.
+        self.environment = Self.cStrings(environment.compactMap { name, value in
+            name.isEmpty || name.contains("=") ? nil : "\(name)=\(value)"
+        })
+        directory = workingDirectory.map { strdup($0) }
+        self.identity = identity
+    }
 
-    init(_ invocation: HandlerInvocation) {
-        var options = PlatformOptions()
-        options.createSession = true
-        platformOptions = options
-        guard let identity = invocation.identity else {
-            executable = invocation.executablePath
-            arguments = invocation.arguments
-            return
+    package init(_ invocation: HandlerInvocation) {
+        self.init(
+            executablePath: invocation.executablePath, arguments: invocation.arguments,
+            environment: invocation.environment, workingDirectory: invocation.workingDirectory,
+            identity: invocation.identity)
+    }
+
+    deinit {
+        free(path)
+        for strings in [arguments, environment] {
+            var index = 0
+            while let string = strings[index] {
+                free(string)
+                index += 1
+            }
+            strings.deallocate()
         }
-        var wrapper = ["setpriv"]
-        if let userID = identity.userID { wrapper.append("--reuid=\(userID)") }
-        wrapper.append("--regid=\(identity.groupID)")
-        if identity.supplementaryGroups.isEmpty {
-            wrapper.append("--clear-groups")
-        } else {
-            wrapper.append("--groups=" + identity.supplementaryGroups.map(String.init).joined(separator: ","))
+        free(directory)
+    }
+
+    /// Starts the child with the three descriptors as its stdin, stdout and stderr; its pid.
+    ///
+    /// PR_SET_PDEATHSIG is the *calling thread's*: the child gets SIGKILL when this thread exits,
+    /// not only when the daemon does. Call it from a thread that outlives the child (the runner's
+    /// handler thread), never from a Swift concurrency pool thread, which the pool may retire at
+    /// any time. `expectedParent` is the pid the child must still see as its parent once the
+    /// signal is armed (a test passes another one to see the check refuse).
+    ///
+    /// An exec refused with ETXTBSY is tried again, five times over about 30 ms: a file some
+    /// thread of this process had open for writing at the moment any child was cloned stays
+    /// "busy" until that child has closed its copy of the descriptor, a few microseconds later.
+    package func spawn(stdin: Int32, stdout: Int32, stderr: Int32, expectedParent: Int32 = getpid()) throws(LaunchError) -> Int32 {
+        var failure = cspawn_failure()
+        for attempt in 0...5 {
+            let pid = spawnOnce(stdin: stdin, stdout: stdout, stderr: stderr, expectedParent: expectedParent, &failure)
+            if pid > 0 { return pid }
+            guard failure.error == ETXTBSY, attempt < 5 else { break }
+            usleep(1000 << UInt32(attempt))
         }
-        wrapper += ["--", invocation.executablePath]
-        executable = Self.setpriv
-        arguments = wrapper + invocation.arguments.dropFirst()
+        let step = failure.failed_step.map { String(cString: $0) } ?? "spawn"
+        // A failed exec is the common case and reads as before: just the errno text
+        // ("No such file or directory", "Permission denied"); other steps say which.
+        if step == "exec" { throw LaunchError(message: POSIX.describe(failure.error)) }
+        throw LaunchError(errno: failure.error, doing: step)
+    }
+
+    private func spawnOnce(
+        stdin: Int32, stdout: Int32, stderr: Int32, expectedParent: Int32, _ failure: inout cspawn_failure
+    ) -> Int32 {
+        let groups = identity?.supplementaryGroups ?? []
+        return groups.withUnsafeBufferPointer { groups in
+            var request = cspawn_request(
+                path: path, argv: arguments, envp: environment, directory: directory,
+                stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
+                set_identity: identity == nil ? 0 : 1, set_user: identity?.userID == nil ? 0 : 1,
+                uid: identity?.userID ?? 0, gid: identity?.groupID ?? 0,
+                groups: groups.baseAddress, group_count: groups.count, expected_parent: expectedParent)
+            return cspawn_spawn(&request, &failure)
+        }
+    }
+
+    private static func cStrings(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: strings.count + 1)
+        for (index, string) in strings.enumerated() { array[index] = strdup(string) }
+        array[strings.count] = nil
+        return array
     }
 }

@@ -8,8 +8,8 @@ import POSIXSupport
 /// The few POSIX calls the runner makes, wrapped so errors are values.
 enum PosixIO {
     /// A pipe, both ends close-on-exec (the child gets its end by dup2, which clears the flag;
-    /// swift-subprocess also closes every other descriptor in the child, so the moment between
-    /// pipe and fcntl leaks nothing into concurrently spawned handlers).
+    /// the spawn also closes every other descriptor in the child, so the moment between pipe and
+    /// fcntl leaks nothing into concurrently spawned handlers).
     static func pipe() throws(LaunchError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         guard Glibc.pipe(&fds) == 0 else { throw LaunchError(errno: errno, doing: "pipe") }
@@ -28,21 +28,21 @@ enum PosixIO {
     }
 
     /// SIGPIPE would kill the daemon when a handler closes its stdin early; ignoring it turns that
-    /// into EPIPE. Children get default dispositions back (swift-subprocess resets them).
+    /// into EPIPE. Children get default dispositions back (`LaunchPlan.spawn` resets them all).
     static let ignoreSIGPIPE: Void = {
         _ = signal(SIGPIPE, SIG_IGN)
     }()
 }
 
 /// Why a handler could not start, as errno text.
-struct LaunchError: Error {
-    var message: String
+package struct LaunchError: Error {
+    package var message: String
 
-    init(message: String) {
+    package init(message: String) {
         self.message = message
     }
 
-    init(errno code: Int32, doing operation: String) {
+    package init(errno code: Int32, doing operation: String) {
         self.message = "\(operation): \(POSIX.describe(code))"
     }
 }

@@ -3,14 +3,20 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CSpawn
 import Foundation
 import POSIXSupport
-import Subprocess
-import SystemPackage
 
-/// The real `ProcessRunner`: swift-subprocess starts the handler in its own session (so its
-/// own process group) with the clean environment, directory and identity; `HandlerIOLoop`
-/// then moves its bytes and enforces its limits on a thread of its own.
+/// The real `ProcessRunner`. Each handler gets a thread of its own, which spawns it
+/// (`LaunchPlan`: its own session, the clean environment, directory and identity), runs its
+/// `HandlerIOLoop` (bytes, limits, signals) and reaps it.
+///
+/// The thread that spawns is the one that lives as long as the handler, on purpose: the handler is
+/// spawned with PR_SET_PDEATHSIG, which the kernel ties to the spawning *thread*, not to the
+/// process. From a Swift concurrency pool thread the handler would be SIGKILLed whenever the pool
+/// retired that thread; from this one it is SIGKILLed only if the thread ends first, which happens
+/// only with the daemon (the loop returns once the leader has exited). So a SIGKILLed daemon
+/// leaves no handler leader behind, even outside systemd.
 public struct SubprocessRunner: ProcessRunner {
     public init() {
         PosixIO.ignoreSIGPIPE
@@ -18,19 +24,19 @@ public struct SubprocessRunner: ProcessRunner {
 
     public func start(_ invocation: HandlerInvocation) -> any RunningHandler {
         let run = HandlerRun()
-        Task.detached {
-            run.finish(with: await Self.execute(invocation, run: run))
+        let thread = Thread {
+            run.finish(with: Self.execute(invocation, run: run))
         }
+        thread.name = "stepworker-handler"
+        thread.start()
         return run
     }
 
-    private static func execute(_ invocation: HandlerInvocation, run: HandlerRun) async -> HandlerRunResult {
+    /// The whole run, on the handler's thread.
+    private static func execute(_ invocation: HandlerInvocation, run: HandlerRun) -> HandlerRunResult {
         let clock = ContinuousClock()
         let started = clock.now
         let startedAt = POSIX.nowMilliseconds()
-        if let problem = launchProblem(invocation.executablePath) {
-            return HandlerRunResult(termination: .launchFailed(problem))
-        }
         var pipes = HandlerPipes()
         do {
             try pipes.open()
@@ -44,82 +50,48 @@ public struct SubprocessRunner: ProcessRunner {
         }
         defer { run.closeWake() }
 
-        let ends = pipes
+        let pid: pid_t
         do {
-            let plan = LaunchPlan(invocation)
-            let execution = try await Subprocess.run(
-                .path(FilePath(plan.executable)),
-                arguments: Arguments(
-                    executablePathOverride: plan.arguments.first,
-                    remainingValues: Array(plan.arguments.dropFirst())),
-                environment: .custom(Dictionary(uniqueKeysWithValues: invocation.environment.compactMap { name, value in
-                    Environment.Key(rawValue: name).map { ($0, value) }
-                })),
-                workingDirectory: invocation.workingDirectory.map { FilePath($0) },
-                platformOptions: plan.platformOptions,
-                input: .fileDescriptor(FileDescriptor(rawValue: ends.stdinRead), closeAfterSpawningProcess: false),
-                output: .fileDescriptor(FileDescriptor(rawValue: ends.stdoutWrite), closeAfterSpawningProcess: false),
-                error: .fileDescriptor(FileDescriptor(rawValue: ends.stderrWrite), closeAfterSpawningProcess: false)
-            ) { execution in
-                ends.closeChildEnds()
-                run.markSpawned()
-                let pid = execution.processIdentifier.value
-                let descriptor = execution.processIdentifier.processDescriptor
-                let pidFD = descriptor >= 0 ? fcntl(descriptor, F_DUPFD_CLOEXEC, 0) : -1
-                return await withCheckedContinuation { continuation in
-                    let thread = Thread {
-                        let loop = HandlerIOLoop(
-                            processID: pid, pidFD: pidFD >= 0 ? pidFD : nil, stdin: ends.stdinWrite,
-                            stdout: ends.stdoutRead, stderr: ends.stderrRead, wake: wake, invocation: invocation,
-                            startedAt: startedAt, stopReason: { run.stopReason })
-                        continuation.resume(returning: (pid, loop.run()))
-                    }
-                    thread.name = "stepworker-handler"
-                    thread.start()
-                }
-            }
-            let (pid, outcome) = execution.closureResult
-            return HandlerRunResult(
-                termination: termination(execution.terminationStatus, endedBy: outcome.endedBy, invocation),
-                stdout: outcome.capture.bytes, stdoutBytes: outcome.capture.totalBytes,
-                stderrTail: outcome.stderrTail, duration: clock.now - started, processID: pid)
+            pid = try LaunchPlan(invocation).spawn(stdin: pipes.stdinRead, stdout: pipes.stdoutWrite, stderr: pipes.stderrWrite)
         } catch {
-            if !run.wasSpawned { pipes.closeAll() }
-            return HandlerRunResult(termination: .launchFailed(launchFailure(error)), duration: clock.now - started)
+            pipes.closeAll()
+            return HandlerRunResult(termination: .launchFailed(error.message), duration: clock.now - started)
         }
+        pipes.closeChildEnds()
+        // Not reaped until the loop is done, so the pid cannot be reused meanwhile.
+        let pidFD = cspawn_pidfd_open(pid)
+        let loop = HandlerIOLoop(
+            processID: pid, pidFD: pidFD >= 0 ? pidFD : nil, stdin: pipes.stdinWrite,
+            stdout: pipes.stdoutRead, stderr: pipes.stderrRead, wake: wake, invocation: invocation,
+            startedAt: startedAt, stopReason: { run.stopReason })
+        let outcome = loop.run()
+        return HandlerRunResult(
+            termination: termination(reap(pid), endedBy: outcome.endedBy, invocation),
+            stdout: outcome.capture.bytes, stdoutBytes: outcome.capture.totalBytes,
+            stderrTail: outcome.stderrTail, duration: clock.now - started, processID: pid)
+    }
+
+    /// The leader's wait status (it has exited: the loop returns only then). The daemon never
+    /// sets SIGCHLD to SIG_IGN and nothing else waits for its children, so this cannot fail;
+    /// if it ever did, the status reads as exit 255.
+    private static func reap(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return 255 << 8 }
+        }
+        return status
     }
 
     private static func termination(
-        _ status: TerminationStatus, endedBy: HandlerEndReason?, _ invocation: HandlerInvocation
+        _ status: Int32, endedBy: HandlerEndReason?, _ invocation: HandlerInvocation
     ) -> HandlerTermination {
         switch endedBy {
         case .timeout: return .timedOut(limit: invocation.timeout ?? .zero)
         case .stopRequested(let reason): return .stopped(reason)
         case nil: break
         }
-        switch status {
-        case .exited(let code): return .exited(code)
-        case .signaled(let signal): return .signalled(signal)
-        }
-    }
-
-    /// Why `path` cannot be executed, checked before spawning: swift-subprocess reports every
-    /// failed exec of a path as "not found", which would hide EACCES.
-    private static func launchProblem(_ path: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return POSIX.describe(errno) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { return POSIX.describe(EACCES) }
-        guard access(path, X_OK) == 0 else { return POSIX.describe(errno) }
-        return nil
-    }
-
-    /// errno text for a failed launch, as `Handler.LaunchFailed`'s cause.
-    private static func launchFailure(_ error: any Error) -> String {
-        guard let error = error as? SubprocessError else { return "\(error)" }
-        if let underlying = error.underlyingError {
-            return POSIX.describe(underlying.rawValue)
-        }
-        if error.code == .executableNotFound { return POSIX.describe(ENOENT) }
-        return "\(error)"
+        // WIFEXITED/WEXITSTATUS/WTERMSIG, which Swift does not import (macros).
+        let signal = status & 0x7f
+        return signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
     }
 }

@@ -1,0 +1,50 @@
+#ifndef STEPWORKER_CSPAWN_H
+#define STEPWORKER_CSPAWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// What to start: everything is prepared by the caller, because the child may not allocate.
+typedef struct {
+    /// The file to execute (no PATH search).
+    const char *path;
+    /// NULL-terminated argv and envp.
+    char *const *argv;
+    char *const *envp;
+    /// Entered after the identity is dropped; NULL: the daemon's directory.
+    const char *directory;
+    /// Become the child's 0, 1 and 2 (they may be close-on-exec; any number, even 0-2).
+    int stdin_fd;
+    int stdout_fd;
+    int stderr_fd;
+    /// Non-zero: set the supplementary groups and the group (and the user if `set_user`).
+    int set_identity;
+    int set_user;
+    uint32_t uid;
+    uint32_t gid;
+    const uint32_t *groups;
+    size_t group_count;
+    /// The daemon's pid: the child checks, after PR_SET_PDEATHSIG, that it is still its parent.
+    pid_t expected_parent;
+} cspawn_request;
+
+/// Why a spawn failed: the step (a static string) and its errno.
+typedef struct {
+    const char *failed_step;
+    int error;
+} cspawn_failure;
+
+/// Starts `request` in a new session and returns its pid, or -1 with `failure` filled in (the
+/// child, if one was made, is reaped). See spawn.c for what the child does, and why.
+///
+/// PR_SET_PDEATHSIG belongs to the *calling thread*: the child is SIGKILLed when this thread
+/// exits, not when the process does. Call it only from a thread that lives until the child is
+/// gone, never from a thread of a pool.
+pid_t cspawn_spawn(const cspawn_request *request, cspawn_failure *failure);
+
+/// pidfd_open(2): a close-on-exec descriptor that becomes readable when `pid` exits; -1 with
+/// errno (kernels before 5.3).
+int cspawn_pidfd_open(pid_t pid);
+
+#endif
