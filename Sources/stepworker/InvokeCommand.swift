@@ -27,7 +27,7 @@ struct InvokeCommand: AsyncParsableCommand {
         let logger = Logger(label: "stepworker.handler") { _ in PlainLineLogHandler() }
         let result: TaskResult
         do {
-            result = try await LocalInvocation(configuration: configuration)
+            result = try await LocalInvocation(configuration: configuration, logger: logger)
                 .run(activity: name, input: inputBytes, logger: logger)
         } catch {
             StandardStreams.writeError("stepworker invoke: \(error.description)\n")
