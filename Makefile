@@ -12,8 +12,11 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
-# Builds everything (tests included) and runs every test.
+# Builds everything (tests included) and runs every test. scripts/python-venv.sh puts awslambdaric
+# (the warm-handler tests' Python runtime) in .build/venv; where it cannot, those tests are skipped
+# and say why.
 test: deps
+	@scripts/python-venv.sh
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build
 
