@@ -58,6 +58,9 @@ public final class ActivityPool: Sendable {
         /// Polls that returned, with or without a task (watchdog health: pollers make progress).
         public var pollsCompleted = 0
         public var pollErrors = 0
+        /// Pollers waiting for a handler to take their task (a warm process in `/next`) before
+        /// they may poll: not a stall.
+        public var waitingForHandler = 0
 
         public init() {}
 
@@ -175,7 +178,10 @@ public final class ActivityPool: Sendable {
                 return
             }
             // A poll opens only when a handler can take its task at once (a warm process in /next).
-            guard let reservation = await taskRun.runner.reserve(for: activity, until: drainSignal) else {
+            counterState.withLock { $0.waitingForHandler += 1 }
+            let reservation = await taskRun.runner.reserve(for: activity, until: drainSignal)
+            counterState.withLock { $0.waitingForHandler -= 1 }
+            guard let reservation else {
                 slots.release()
                 return  // draining
             }

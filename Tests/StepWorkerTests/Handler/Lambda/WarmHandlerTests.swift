@@ -119,6 +119,26 @@ struct WarmHandlerTests {
     }
 
     @Test(.enabled(if: LambdaRuntimeFixtures.hasAwslambdaric, "\(LambdaRuntimeFixtures.awslambdaricMissing ?? "")"))
+    func aTaskWhoseTokenIsGoneKillsItsProcessAndReportsNothing() async throws {
+        let h = try Harness.python()
+        let (_, before) = await h.run("{}")
+        _ = await h.runner.reserve(for: h.activity, until: DrainSignal())
+        let invocation = HandlerInvocation(
+            activity: h.activity, workerName: "warm-test", taskID: "gone", input: Array(#"{"kind": "sleep", "seconds": 30}"#.utf8),
+            logger: h.log.logger(), daemonEnvironment: [:], unixTime: 0)
+        let handler = h.runner.start(invocation)
+        // The reservation held a process in /next, so start() handed the task over at once; now
+        // what a heartbeat that hears TaskTimedOut does:
+        handler.terminate(.taskGone)
+        let result = await handler.result()
+        #expect(result.termination == .stopped(.taskGone))
+        #expect(TaskFate.decide(result, activity: h.activity) == .forget)
+        let (_, after) = await h.run("{}")
+        #expect(try h.pid(after) != h.pid(before), "the process that ran the gone task was replaced")
+        await h.stop()
+    }
+
+    @Test(.enabled(if: LambdaRuntimeFixtures.hasAwslambdaric, "\(LambdaRuntimeFixtures.awslambdaricMissing ?? "")"))
     func aProcessThatDiesMidTaskFailsItAsCrashedAndIsReplaced() async throws {
         let h = try Harness.python()
         let (_, before) = await h.run("{}")
