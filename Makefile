@@ -30,6 +30,7 @@ demo: deps
 bench: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker-bench
+	@scripts/python-venv.sh --bench
 	.build-release/release/stepworker-bench --binary .build-release/release/stepworker $(BENCH_FLAGS)
 
 # Regenerates the SigV4 test vectors with botocore (an independent implementation).
