@@ -45,7 +45,10 @@ struct WarmHandlerTests {
         }
 
         /// One task as the daemon runs it: a reservation (a process waits in /next), then the task.
-        func run(_ input: String, id: String = UUID().uuidString.lowercased()) async -> (HandlerRunResult, TaskResult?) {
+        func run(
+            _ input: String, id: String = UUID().uuidString.lowercased(), activity: ActivityConfiguration? = nil
+        ) async -> (HandlerRunResult, TaskResult?) {
+            let activity = activity ?? self.activity
             let reservation = await runner.reserve(for: activity, until: DrainSignal())
             #expect(reservation != nil)
             let invocation = HandlerInvocation(
@@ -216,6 +219,27 @@ struct WarmHandlerTests {
         let line = try #require(h.log.all.first { $0.message == "a line from the task" })
         #expect(line.metadata["STEPWORKER_TASK_ID"] == "feedfacefeedface")
         #expect(line.metadata["STEPWORKER_ACTIVITY"] == "warm")
+        await h.stop()
+    }
+
+    @Test(.enabled(if: LambdaRuntimeFixtures.hasAwslambdaric, "\(LambdaRuntimeFixtures.awslambdaricMissing ?? "")"))
+    func aReloadThatChangesTheSettingsReplacesTheProcessAndResizesThePool() async throws {
+        let h = try Harness.python(extra: #"environment = { MARK = "one" }"#)
+        let ask = #"{"kind": "env", "names": ["MARK"]}"#
+        let (_, first) = await h.run(ask)
+        #expect(try h.output(first)["MARK"] as? String == "one")
+        let (_, firstPID) = await h.run("{}")
+        var reloaded = h.activity
+        reloaded.environment["MARK"] = "two"
+        reloaded.concurrency = 3
+        let (_, second) = await h.run(ask, activity: reloaded)
+        #expect(try h.output(second)["MARK"] as? String == "two", "the new settings reached a new process")
+        let (_, secondPID) = await h.run("{}", activity: reloaded)
+        #expect(try h.pid(secondPID) != h.pid(firstPID))
+        #expect(h.runner.warmProcessCount(for: reloaded) == 3)
+        reloaded.concurrency = 1
+        _ = await h.run("{}", activity: reloaded)
+        #expect(h.runner.warmProcessCount(for: reloaded) == 1)
         await h.stop()
     }
 
