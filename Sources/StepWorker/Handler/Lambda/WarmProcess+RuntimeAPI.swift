@@ -42,6 +42,13 @@ extension WarmProcess {
                 "error": "\(type)", "cause": "\(TaskFate.functionErrorCause(request.body))",
             ])
             events.failedToStart(self, "the runtime failed to initialize: \(type): \(TaskFate.functionErrorCause(request.body))")
+            // Runtimes exit after an init error; one that stays is ended after its kill grace.
+            let grace = inner.withLock { $0.spec.killGrace }
+            Task {
+                try? await Task.sleep(for: grace)
+                let process: (any RunningHandler)? = self.inner.withLock { $0.machine.initErrorGraceOver() ? $0.process : nil }
+                process?.terminate(.cancelled)
+            }
             return .json(202, #"{"status":"OK"}"#)
         }
     }

@@ -23,6 +23,8 @@ public struct WarmProcessState: Sendable, Equatable {
         case recycle
         /// The pool is going away (drain, reload, end of `stepworker invoke`): not replaced.
         case retire
+        /// It posted an init error and did not exit by itself: replaced with backoff, as if it had.
+        case initFailed
     }
 
     /// What becomes of the task a process held when it ended.
@@ -148,6 +150,13 @@ public struct WarmProcessState: Sendable, Equatable {
         if phase != .stopping { phase = .initFailed }
     }
 
+    /// A while after an init error: a process that is still there (it did not exit as runtimes
+    /// do) is ended, so the slot is retried. False when it is gone or already being ended.
+    public mutating func initErrorGraceOver() -> Bool {
+        guard phase == .initFailed else { return false }
+        return kill(.initFailed)
+    }
+
     /// The daemon ends the process; false when there is none, or it is being ended already (the
     /// first reason stands).
     public mutating func kill(_ reason: KillReason) -> Bool {
@@ -185,7 +194,7 @@ public struct WarmProcessState: Sendable, Equatable {
     public mutating func processExited() -> ExitDecision {
         let wasHolding = held != nil
         let reason = killReason
-        let neverAsked = phase == .starting || phase == .initFailed
+        let neverAsked = phase == .starting || phase == .initFailed || reason == .initFailed
         phase = .idle
         held = nil
         killReason = nil
@@ -194,7 +203,7 @@ public struct WarmProcessState: Sendable, Equatable {
             switch reason {
             case .timeout: heldTask = .timedOut
             case .stop(let stop): heldTask = .stopped(stop)
-            case .recycle, .retire, nil: heldTask = .crashed
+            case .recycle, .retire, .initFailed, nil: heldTask = .crashed
             }
         }
         if retireAfterTask || reason == .retire { return ExitDecision(heldTask: heldTask, restartAfter: nil) }
@@ -202,12 +211,13 @@ public struct WarmProcessState: Sendable, Equatable {
         case .timeout, .stop, .recycle:
             // The daemon ended it on purpose: the replacement starts at once.
             return ExitDecision(heldTask: heldTask, restartAfter: .zero)
-        case .retire, nil:
+        case .retire, .initFailed, nil:
             // It ended by itself: a crash, an init error, a failed launch, or a runtime that
             // simply exited. Each one in a row doubles the wait before the next start.
             failures += 1
             return ExitDecision(
-                heldTask: heldTask, restartAfter: Self.backoff(failures: failures), failedToStart: neverAsked && reason == nil)
+                heldTask: heldTask, restartAfter: Self.backoff(failures: failures),
+                failedToStart: neverAsked && (reason == nil || reason == .initFailed))
         }
     }
 }

@@ -33,7 +33,7 @@ struct WarmHandlerTests {
                 arn = "\(WarmHandlerTests.arn)"
                 command = [\(quoted)]
                 protocol = "lambda"
-                kill_grace = "2s"
+                \(extra.contains("kill_grace") ? "" : #"kill_grace = "2s""#)
                 \(extra)
                 """
             activity = try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: directory.path + "/c.toml").activities[0]
@@ -290,6 +290,27 @@ struct WarmHandlerTests {
         #expect(reason.contains("before it asked for a task"))
         #expect(reason.contains("cannot start"))
         #expect(TaskFate.decide(result, activity: h.activity).result?.isFailure(named: "Handler.LaunchFailed") == true)
+        await h.stop()
+    }
+
+    @Test func aRuntimeThatPostsAnInitErrorAndStaysIsEndedAndRetried() async throws {
+        let directory = TemporaryDirectory()
+        let bootstrap = directory.write("bootstrap", #"""
+            #!/bin/sh
+            curl -sS -X POST -H 'Lambda-Runtime-Function-Error-Type: Runtime.Custom' \
+                -d '{"errorType":"Runtime.Custom","errorMessage":"no config"}' \
+                "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/init/error"
+            exec sleep 60
+            """#, executable: true)
+        let h = try Harness(command: [bootstrap], extra: #"kill_grace = "200ms""#)
+        let drain = DrainSignal()
+        let reservation = Task { await h.runner.reserve(for: h.activity, until: drain) }
+        #expect(try await waitUntil(timeout: .seconds(20)) {
+            h.log.all.filter { $0.message == "A warm process failed to initialize" }.count >= 2
+        })
+        #expect(h.log.all.first { $0.message == "A warm process failed to initialize" }?.metadata["error"] == "Runtime.Custom")
+        drain.drain()
+        #expect(await reservation.value == nil, "no poll was allowed meanwhile")
         await h.stop()
     }
 

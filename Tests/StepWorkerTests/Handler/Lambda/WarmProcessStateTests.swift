@@ -85,6 +85,22 @@ struct WarmProcessStateTests {
         #expect(r14 == .init(heldTask: nil, restartAfter: .milliseconds(100), failedToStart: true))
     }
 
+    @Test func aRuntimeThatStaysAfterItsInitErrorIsEndedAndRetriedWithBackoff() {
+        var state = WarmProcessState()
+        state.processStarted()
+        state.initErrorPosted()
+        let killed = state.initErrorGraceOver()
+        #expect(killed)
+        let again = state.initErrorGraceOver()
+        #expect(!again)
+        let exit = state.processExited()
+        #expect(exit == .init(heldTask: nil, restartAfter: .milliseconds(100), failedToStart: true))
+        // A grace that ends after the replacement started leaves the new process alone.
+        state.processStarted()
+        let late = state.initErrorGraceOver()
+        #expect(!late)
+    }
+
     @Test func aTimeoutOrAStopEndsTheTaskAsSuchAndReplacesAtOnce() {
         for (reason, end) in [
             (WarmProcessState.KillReason.timeout, WarmProcessState.HeldTaskEnd.timedOut),
