@@ -68,7 +68,7 @@ public enum LambdaRuntimeFixtures {
                     curl -s -o /dev/null -w '%{http_code}' "$api/invocation/next")
             fi
             curl -sS -X POST -H 'Content-Type: application/json' \
-                -d "{\"shell\":$body,\"id\":\"$id\",\"wrong\":\"$wrong\",\"missing\":\"$missing\",\"other\":\"$other\"}" \
+                -d "{\"shell\":$body,\"id\":\"$id\",\"wrong\":\"$wrong\",\"missing\":\"$missing\",\"other\":\"$other\",\"api\":\"$AWS_LAMBDA_RUNTIME_API\",\"uid\":$(id -u)}" \
                 "$api/invocation/$id/response" >/dev/null || exit 1
         done
         """#

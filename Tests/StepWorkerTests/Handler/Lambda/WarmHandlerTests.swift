@@ -276,6 +276,33 @@ struct WarmHandlerTests {
         await h.stop()
     }
 
+    @Test(.enabled(if: getuid() == 0, "needs root, to run the warm process as another user"))
+    func aProcessRunAsTheConfiguredUserIsTheOnlyOneItsListenerAdmits() async throws {
+        let directory = TemporaryDirectory()
+        chmod(directory.path, 0o755)
+        let bootstrap = directory.write("bootstrap", LambdaRuntimeFixtures.curlBootstrap, executable: true)
+        let h = try Harness(
+            command: [bootstrap], extra: #"user = "nobody"\#nworking_directory = "\#(directory.path)""#)
+        let (_, result) = await h.run(#"{"n": 1}"#)
+        let output = try h.output(result)
+        #expect(output["uid"] as? Int == 65534, "the process runs as nobody, and nobody's connections are admitted")
+        #expect(output["shell"] as? [String: Int] == ["n": 1])
+        // Root is another user to this listener: refused.
+        let api = try #require(output["api"] as? String)
+        let probe = HandlerInvocation(
+            executablePath: "/usr/bin/curl",
+            arguments: ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://\(api)/2018-06-01/runtime/invocation/next"],
+            environment: ["PATH": "/usr/bin:/bin"], workingDirectory: "/", input: [], timeout: .seconds(10),
+            killGrace: .seconds(1), maxOutput: 1024, logger: h.log.logger())
+        let refused = await SubprocessRunner().run(probe)
+        #expect(String(decoding: refused.stdout, as: UTF8.self) == "000")
+        #expect(h.log.messages.contains("Refused a Runtime API connection from another user"))
+        // The process still serves its next task.
+        let (_, next) = await h.run(#"{"n": 2}"#)
+        #expect(try h.output(next)["shell"] as? [String: Int] == ["n": 2])
+        await h.stop()
+    }
+
     @Test func aRuntimeThatCannotStartFailsATaskThatWaitsForIt() async throws {
         let h = try Harness(command: ["/bin/sh", "-c", "echo cannot start >&2; exit 1"])
         let invocation = HandlerInvocation(
