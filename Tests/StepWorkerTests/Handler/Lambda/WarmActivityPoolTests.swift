@@ -57,4 +57,32 @@ struct WarmActivityPoolTests {
         await running.value
         #expect(runner.warmProcessCount(for: activity) == 0, "the pool's end stopped its warm process")
     }
+
+    /// A reload removed the activity and added it back while the old pool still drained: the old
+    /// pool's end leaves the processes the new one uses.
+    @Test func theEndOfOnePoolLeavesTheProcessesAnotherPoolOfTheSameActivityUses() async throws {
+        let directory = TemporaryDirectory()
+        let bootstrap = directory.write("bootstrap", LambdaRuntimeFixtures.curlBootstrap, executable: true)
+        let toml = """
+            [[activity]]
+            arn = "arn:aws:states:eu-west-1:123456789012:activity:shared"
+            command = ["\(bootstrap)"]
+            protocol = "lambda"
+            working_directory = "\(directory.path)"
+            """
+        let activity = try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: directory.path + "/c.toml").activities[0]
+        let runner = LambdaRunner(workerName: "w", daemonEnvironment: [:], logger: RecordingLogHandlerStore().logger())
+        let old = DrainSignal(), new = DrainSignal()
+        for user in [old, new] {
+            let reservation = await runner.reserve(for: activity, until: user)
+            #expect(reservation != nil)
+            reservation?.release()
+        }
+        old.drain()
+        await runner.retire(activity)
+        #expect(runner.warmProcessCount(for: activity) == 1, "the new pool still uses the process")
+        new.drain()
+        await runner.retire(activity)
+        #expect(runner.warmProcessCount(for: activity) == 0)
+    }
 }

@@ -20,6 +20,8 @@ struct WarmHandlerTests {
         let log = RecordingLogHandlerStore()
         let runner: LambdaRunner
         let activity: ActivityConfiguration
+        /// The drain signal of the activity pool this harness stands for.
+        let drain = DrainSignal()
 
         init(command: [String], extra: String = "", daemonEnvironment: [String: String] = [:]) throws {
             directory.write("app.py", LambdaRuntimeFixtures.handlerModule)
@@ -49,7 +51,7 @@ struct WarmHandlerTests {
             _ input: String, id: String = UUID().uuidString.lowercased(), activity: ActivityConfiguration? = nil
         ) async -> (HandlerRunResult, TaskResult?) {
             let activity = activity ?? self.activity
-            let reservation = await runner.reserve(for: activity, until: DrainSignal())
+            let reservation = await runner.reserve(for: activity, until: drain)
             #expect(reservation != nil)
             let invocation = HandlerInvocation(
                 activity: activity, workerName: "warm-test", taskID: id, input: Array(input.utf8), logger: log.logger(),
@@ -70,8 +72,11 @@ struct WarmHandlerTests {
             try #require(try output(result)["pid"] as? Int)
         }
 
+        /// As an activity pool ends: drained, then its runner retires the activity.
         func stop() async {
+            drain.drain()
             await runner.retire(activity)
+            #expect(runner.warmProcessCount(for: activity) == 0)
         }
     }
 
@@ -125,7 +130,7 @@ struct WarmHandlerTests {
     func aTaskWhoseTokenIsGoneKillsItsProcessAndReportsNothing() async throws {
         let h = try Harness.python()
         let (_, before) = await h.run("{}")
-        _ = await h.runner.reserve(for: h.activity, until: DrainSignal())
+        _ = await h.runner.reserve(for: h.activity, until: h.drain)
         let invocation = HandlerInvocation(
             activity: h.activity, workerName: "warm-test", taskID: "gone", input: Array(#"{"kind": "sleep", "seconds": 30}"#.utf8),
             logger: h.log.logger(), daemonEnvironment: [:], unixTime: 0)
