@@ -31,6 +31,7 @@ public enum LambdaRuntimeFixtures {
             if kind == "raise":
                 raise ValueError("bad n: %s" % event.get("n"))
             if kind == "sleep":
+                print("sleeping", file=sys.stderr, flush=True)
                 time.sleep(event["seconds"])
             if kind == "exit":
                 print("dying now", file=sys.stderr, flush=True)

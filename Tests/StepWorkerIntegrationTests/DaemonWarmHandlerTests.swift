@@ -80,4 +80,28 @@ struct DaemonWarmHandlerTests {
             #expect(await h.stop(process, notify: notify) == 0, "\(h.daemonLog)")
         }
     }
+
+    @Test func sigtermLetsARunningWarmTaskFinishThenStopsTheProcesses() async throws {
+        try await DaemonProcessTests.withHarness { h in
+            let (config, arn) = try await configuration(h, module: "app.handler")
+            let notify = try NotifySocket(path: h.directory.path + "/notify")
+            let process = try h.start(config: config, notify: notify)
+            #expect(await notify.waitFor { $0 == "READY=1" }, "\(h.daemonLog)")
+            let id = try await h.admin.submitTask(activityArn: arn, input: #"{"kind":"sleep","seconds":1.5}"#)
+            // The function runs (its stderr line is in the journal): a task handed out but not yet
+            // received would be refused by the drain, as for any handler.
+            #expect(try await waitUntil(timeout: .seconds(20)) {
+                notify.collect()
+                return h.daemonLog.contains("sleeping")
+            }, "\(h.daemonLog)")
+            kill(process.processIdentifier, SIGTERM)
+            #expect(await notify.waitFor { $0 == "STOPPING=1" })
+            #expect(await h.stop(process, notify: notify) == 0, "\(h.daemonLog)")
+            let state = try await h.admin.task(id)
+            #expect(state.status == "SUCCEEDED", "drain let the warm task finish: \(state.error ?? "") \(state.cause ?? "") \(h.daemonLog)")
+            let output = try #require(try JSONSerialization.jsonObject(with: Data((state.output ?? "").utf8)) as? [String: Any])
+            let pid = try #require(output["pid"] as? Int)
+            #expect(kill(pid_t(pid), 0) != 0, "the warm process is gone after the stop")
+        }
+    }
 }
