@@ -15,8 +15,11 @@ test-deps:
 build: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
-# Builds everything (tests included) and runs every test.
+# Builds everything (tests included) and runs every test. scripts/python-venv.sh puts awslambdaric
+# (the warm-handler tests' Python runtime) in .build/venv; where it cannot, those tests are skipped
+# and say why.
 test: test-deps
+	@scripts/python-venv.sh
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build
 
@@ -38,6 +41,7 @@ demo: deps
 bench: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker-bench
+	@scripts/python-venv.sh --bench
 	.build-release/release/stepworker-bench --binary .build-release/release/stepworker $(BENCH_FLAGS)
 
 # The fleet simulation (docs/fleet.md): 4 daemons x 2 activities x 16 pollers against one local

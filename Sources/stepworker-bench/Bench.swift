@@ -24,9 +24,16 @@ struct Bench {
         var taskSeconds = 2.0
         var overheadTasks = 300
         var idleSeconds = 30.0
+        /// The warm-handler comparison (`--warm only` runs just that; `--warm off` skips it).
+        var warm = "on"
+        var python = ""
+        var warmConcurrency = 8
+        var warmStdioTasks = 100
+        var warmTasks = 2000
 
         init(_ arguments: [String]) throws {
             binary = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().appendingPathComponent("stepworker").path
+            python = FileManager.default.currentDirectoryPath + "/.build/venv/bin/python"
             var rest = arguments.dropFirst()
             while let option = rest.popFirst() {
                 guard let value = rest.popFirst() else { throw BenchError("\(option) needs a value") }
@@ -37,11 +44,17 @@ struct Bench {
                 case "--task-seconds": taskSeconds = Double(value) ?? taskSeconds
                 case "--overhead-tasks": overheadTasks = Int(value) ?? overheadTasks
                 case "--idle-seconds": idleSeconds = Double(value) ?? idleSeconds
+                case "--warm": warm = value
+                case "--python": python = value
+                case "--warm-stdio-tasks": warmStdioTasks = Int(value) ?? warmStdioTasks
+                case "--warm-tasks": warmTasks = Int(value) ?? warmTasks
+                case "--warm-concurrency": warmConcurrency = Int(value) ?? warmConcurrency
                 default:
                     throw BenchError("""
                         unknown option \(option)
                         usage: stepworker-bench [--binary PATH] [--concurrency 1,4,16] [--spawn-seconds 2] \
-                        [--task-seconds 2] [--overhead-tasks 300] [--idle-seconds 30]
+                        [--task-seconds 2] [--overhead-tasks 300] [--idle-seconds 30] [--warm on|off|only] \
+                        [--python .build/venv/bin/python] [--warm-stdio-tasks 100] [--warm-tasks 2000] [--warm-concurrency 8]
                         """)
                 }
             }
@@ -88,6 +101,10 @@ struct Bench {
         say("stepworker bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage()) at start")
         say("binary: \(options.binary)")
         say("")
+        if options.warm != "off" {
+            printWarm(try await warmComparison())
+            if options.warm == "only" { return }
+        }
 
         // 1. Throughput next to the bare spawn rate.
         var table = Table(

@@ -8,6 +8,10 @@ final class Daemon: @unchecked Sendable {
         var arn: String
         var command: String
         var concurrency: Int
+        /// After `command` in argv.
+        var arguments: [String] = []
+        /// More TOML lines for the table (e.g. `protocol = "lambda"`).
+        var extra: String = ""
     }
 
     static let accessKeyID = "AKIDBENCH"
@@ -42,9 +46,10 @@ final class Daemon: @unchecked Sendable {
             config += """
                 [[activity]]
                 arn = "\(activity.arn)"
-                command = ["\(activity.command)"]
+                command = [\(([activity.command] + activity.arguments).map { "\"\($0)\"" }.joined(separator: ", "))]
                 concurrency = \(activity.concurrency)
                 pollers = \(activity.concurrency)
+                \(activity.extra)
 
                 """
         }

@@ -24,10 +24,12 @@ struct InvokeCommand: AsyncParsableCommand {
             StandardStreams.writeError("stepworker invoke: the input is not JSON: \(problem)\n")
             throw ExitCode(ExitStatus.usage)
         }
-        let logger = Logger(label: "stepworker.handler") { _ in PlainLineLogHandler() }
+        var logger = Logger(label: "stepworker.handler") { _ in PlainLineLogHandler() }
+        // Handler stderr lines are at info; the runner's debug lines (warm processes) are noise here.
+        logger.logLevel = .info
         let result: TaskResult
         do {
-            result = try await LocalInvocation(configuration: configuration)
+            result = try await LocalInvocation(configuration: configuration, logger: logger)
                 .run(activity: name, input: inputBytes, logger: logger)
         } catch {
             StandardStreams.writeError("stepworker invoke: \(error.description)\n")

@@ -78,7 +78,9 @@ struct RunCommand: AsyncParsableCommand {
         let client = StepFunctionsClient(
             configuration: clientConfiguration, credentials: credentials, httpClient: http, logger: logger)
         return try Supervisor(
-            configuration: configuration, service: client, runner: SubprocessRunner(), notifier: SystemdNotifier(logger: logger),
+            configuration: configuration, service: client,
+            runner: LambdaRunner(workerName: configuration.worker.name, daemonEnvironment: environment, logger: logger),
+            notifier: SystemdNotifier(logger: logger),
             clock: ContinuousClock(), watchdogTimeout: Watchdog<ContinuousClock>.timeoutFromEnvironment(),
             daemonEnvironment: environment, connectionLimit: connectionLimit, logLevel: logLevel, metrics: metrics,
             logger: logger)

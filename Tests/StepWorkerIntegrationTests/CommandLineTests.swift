@@ -139,4 +139,43 @@ struct CommandLineTests {
         #expect(run.status == .exited(64))
         #expect(run.stderr.joined(separator: "\n").contains(#"--rate-limit: "Poll=1/1": unknown operation Poll"#), "\(run.stderr)")
     }
+
+    @Test(.enabled(if: LambdaRuntimeFixtures.hasAwslambdaric, "\(LambdaRuntimeFixtures.awslambdaricMissing ?? "")"))
+    func invokeRunsALambdaActivityInOneWarmProcess() async throws {
+        directory.write("app.py", LambdaRuntimeFixtures.handlerModule)
+        let file = directory.write("warm.toml", """
+            [worker]
+            state_directory = "\(directory.path)"
+            [[activity]]
+            arn = "arn:aws:states:eu-west-1:123456789012:activity:warm"
+            command = ["\(LambdaRuntimeFixtures.venvPython)", "-m", "awslambdaric", "app.handler"]
+            protocol = "lambda"
+            concurrency = 4
+            """)
+        let success = await stepworker(["invoke", "warm", "--config", file, "--input", "-"], input: #"{"n": 5}"#)
+        #expect(success.status == .exited(0), "\(success.stderr)")
+        #expect(success.stdout.hasPrefix(#"{"status":"SUCCEEDED","output":{"echo": {"n": 5}, "pid": "#), "\(success.stdout)")
+        let failure = await stepworker(["invoke", "warm", "--config", file, "--input", "-"], input: #"{"kind": "raise", "n": 1}"#)
+        #expect(failure.status == .exited(1))
+        #expect(failure.stdout.hasPrefix(#"{"status":"FAILED","error":"ValueError","cause":"#), "\(failure.stdout)")
+    }
+
+    @Test func checkExplainsProtocolMistakesWithFileAndLine() async {
+        let file = directory.write("protocol.toml", """
+            [[activity]]
+            arn = "arn:aws:states:eu-west-1:123456789012:activity:a"
+            command = ["/bin/sh"]
+            protocol = "lamda"
+            [[activity]]
+            arn = "arn:aws:states:eu-west-1:123456789012:activity:b"
+            command = ["/bin/sh"]
+            max_tasks_per_process = 100
+            """)
+        let run = await stepworker(["check", "--config", file])
+        #expect(run.status == .exited(78))
+        #expect(run.stderr == [
+            #"\#(file):4: activity[0].protocol: must be "stdio" or "lambda", got "lamda" (did you mean "lambda"?)"#,
+            #"\#(file):8: activity[1].max_tasks_per_process: only applies to protocol = "lambda" (a stdio handler is one process per task)"#,
+        ])
+    }
 }

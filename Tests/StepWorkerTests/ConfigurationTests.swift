@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import StepWorker
 import StepWorkerTestKit
@@ -111,6 +112,24 @@ struct ConfigurationTests {
         #expect(configuration.activities[1].command.count == 3)
         let rendered = try ConfigurationLoader(host: TestHostFacts()).load(text: configuration.renderedTOML(), file: path)
         #expect(rendered == configuration)
+    }
+
+    @Test("the example's commented warm activity loads once uncommented, and renders back the same")
+    func shippedWarmExample() throws {
+        let path = RepositoryPaths.root + "/etc/stepworker/stepworker.toml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let block = text.components(separatedBy: "\n# [[activity]]\n")[1]
+            .split(separator: "\n").map { String($0.dropFirst(2)) }.joined(separator: "\n")
+        // The venv's python is not on this machine; any executable stands in for it.
+        let toml = "[[activity]]\n" + block.replacingOccurrences(of: "/opt/thumbs/venv/bin/python", with: "/bin/sh")
+        let configuration = try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: path)
+        let warm = try #require(configuration.activities.first)
+        #expect(warm.name == "thumbnail")
+        #expect(warm.handlerProtocol == .lambda)
+        #expect(warm.maxTasksPerProcess == 1000)
+        #expect(warm.concurrency == 8)
+        #expect(configuration.renderedTOML().contains("protocol = \"lambda\"\nmax_tasks_per_process = 1000"))
+        #expect(try ConfigurationLoader(host: TestHostFacts()).load(text: configuration.renderedTOML(), file: path) == configuration)
     }
 
     @Test("the config path: --config, else $STEPWORKER_CONFIG, else /etc/stepworker/stepworker.toml")

@@ -23,4 +23,10 @@ public struct ActivityConfiguration: Sendable, Equatable {
     public var maxOutput: Int
     /// Exit status -> error name.
     public var exitCodes: [Int32: String]
+    /// `protocol`: one process per task (`stdio`), or warm processes that speak the Lambda
+    /// Runtime API (`lambda`, docs/handlers.md).
+    public var handlerProtocol: HandlerProtocol = .stdio
+    /// `max_tasks_per_process` (`lambda` only): a warm process is replaced after this many
+    /// tasks; nil = never.
+    public var maxTasksPerProcess: Int? = nil
 }

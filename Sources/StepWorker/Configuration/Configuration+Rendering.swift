@@ -61,6 +61,8 @@ extension ActivityConfiguration {
         lines.append("max_output = \(ByteSizeSyntax.render(maxOutput))")
         let codes = exitCodes.sorted { $0.key < $1.key }.map { "\"\($0.key)\" = \(quote($0.value))" }
         lines.append("exit_codes = { \(codes.joined(separator: ", ")) }")
+        lines.append("protocol = \(quote(handlerProtocol.rawValue))")
+        if let maxTasksPerProcess { lines.append("max_tasks_per_process = \(maxTasksPerProcess)") }
         return lines
     }
 }

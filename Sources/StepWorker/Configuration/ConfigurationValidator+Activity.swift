@@ -71,6 +71,7 @@ extension ConfigurationValidator {
                 "must be between 1 and \(TaskLimits.maxPayloadBytes) bytes (the service limit), got \(maxOutput)")
         }
         let exitCodes = validateExitCodes(raw.exitCodes ?? [], at: path.appending("exit_codes"))
+        let (handlerProtocol, maxTasksPerProcess) = validateProtocol(raw, at: path)
 
         guard problems.problems.count == problemsBefore, let arn, let command = raw.command, let executablePath else {
             return nil
@@ -80,7 +81,30 @@ extension ConfigurationValidator {
             concurrency: concurrency, pollers: pollers, timeout: raw.timeout, killGrace: killGrace,
             heartbeat: heartbeat > .zero ? heartbeat : nil, workingDirectory: workingDirectory,
             identity: identity, environment: environment, output: output, maxOutput: maxOutput,
-            exitCodes: exitCodes)
+            exitCodes: exitCodes, handlerProtocol: handlerProtocol, maxTasksPerProcess: maxTasksPerProcess)
+    }
+
+    /// `protocol` and `max_tasks_per_process`, which only a warm (`lambda`) handler can use.
+    private mutating func validateProtocol(_ raw: RawConfiguration.Activity, at path: ConfigKeyPath) -> (HandlerProtocol, Int?) {
+        var handlerProtocol = HandlerProtocol.stdio
+        if let text = raw.handlerProtocol {
+            if let known = HandlerProtocol(rawValue: text) {
+                handlerProtocol = known
+            } else {
+                let suggestion = HandlerProtocol.allCases.map(\.rawValue).min { EditDistance.distance(text, $0) < EditDistance.distance(text, $1) }
+                let hint = suggestion.map { EditDistance.distance(text, $0) <= 2 ? " (did you mean \"\($0)\"?)" : "" } ?? ""
+                problems.add(path.appending("protocol"), "must be \"stdio\" or \"lambda\", got \"\(text)\"\(hint)")
+            }
+        }
+        guard let limit = raw.maxTasksPerProcess else { return (handlerProtocol, nil) }
+        if handlerProtocol != .lambda {
+            problems.add(
+                path.appending("max_tasks_per_process"),
+                "only applies to protocol = \"lambda\" (a stdio handler is one process per task)")
+        } else if limit < 1 {
+            problems.add(path.appending("max_tasks_per_process"), "must be at least 1 (leave it out for no limit), got \(limit)")
+        }
+        return (handlerProtocol, limit)
     }
 
     /// Checks `command` and returns the file `command[0]` names, when it can run.

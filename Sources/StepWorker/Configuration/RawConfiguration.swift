@@ -39,6 +39,8 @@ struct RawConfiguration: Sendable {
         var output: String?
         var maxOutput: Int?
         var exitCodes: [(key: String, value: String)]?
+        var handlerProtocol: String?
+        var maxTasksPerProcess: Int?
     }
 
     var aws = AWS()
@@ -54,7 +56,8 @@ struct RawConfiguration: Sendable {
     static let metricsKeys = ["listen"]
     static let activityKeys = [
         "arn", "command", "concurrency", "environment", "exit_codes", "group", "heartbeat", "kill_grace",
-        "max_output", "name", "output", "pollers", "timeout", "user", "working_directory",
+        "max_output", "max_tasks_per_process", "name", "output", "pollers", "protocol", "timeout", "user",
+        "working_directory",
     ]
 
     /// Reads a parsed document; type problems and unknown keys go to `problems`.
@@ -123,7 +126,9 @@ struct RawConfiguration: Sendable {
                 environment: reader.stringTable("environment", &problems),
                 output: reader.string("output", &problems),
                 maxOutput: reader.byteSize("max_output", &problems),
-                exitCodes: reader.stringTable("exit_codes", &problems))
+                exitCodes: reader.stringTable("exit_codes", &problems),
+                handlerProtocol: reader.string("protocol", &problems),
+                maxTasksPerProcess: reader.integer("max_tasks_per_process", &problems))
             reader.finish(&problems)
             return activity
         }

@@ -20,6 +20,13 @@ public struct HandlerInvocation: Sendable {
     public var drainGrace: Duration = .seconds(1)
     /// Receives stderr lines; carries the task's metadata.
     public var logger: Logger
+    /// The activity whose task this is (nil for a bare run): which handler protocol runs it, and
+    /// for a warm (`lambda`) handler, its process pool and Runtime API headers.
+    public var activity: ActivityConfiguration?
+    /// The task's fingerprint (`STEPWORKER_TASK_ID`; a warm handler's request id).
+    public var taskID: String?
+    /// `worker.name`, for the environment of warm processes.
+    public var workerName: String?
 
     public init(
         executablePath: String, arguments: [String], environment: [String: String], workingDirectory: String?,
@@ -62,5 +69,8 @@ public struct HandlerInvocation: Sendable {
             killGrace: activity.killGrace,
             maxOutput: activity.maxOutput,
             logger: logger)
+        self.activity = activity
+        self.taskID = taskID
+        self.workerName = workerName
     }
 }

@@ -11,4 +11,10 @@ public enum HandlerTermination: Sendable, Equatable {
     case stopped(HandlerStopReason)
     /// It never started; the text says why (errno text).
     case launchFailed(String)
+    /// A warm (`protocol = "lambda"`) handler's function answered with an error body
+    /// (`/invocation/{id}/error`); the body is the run's `stdout`, this is its `errorType`.
+    case functionError(type: String)
+    /// A warm handler's process ended (or closed its Runtime API connection) while it held the
+    /// task; the wrapped termination says how the process ended.
+    indirect case crashed(HandlerTermination)
 }

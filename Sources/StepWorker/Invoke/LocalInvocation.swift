@@ -10,12 +10,17 @@ public struct LocalInvocation: Sendable {
     public var runner: any ProcessRunner
     public var daemonEnvironment: [String: String]
 
+    /// - Parameters:
+    ///   - runner: by default the daemon's: one process per task for `stdio` activities, one warm
+    ///     process (started for this task, stopped after it) for `lambda` ones.
     public init(
-        configuration: Configuration, runner: any ProcessRunner = SubprocessRunner(),
-        daemonEnvironment: [String: String] = ProcessEnvironment.current()
+        configuration: Configuration, runner: (any ProcessRunner)? = nil,
+        daemonEnvironment: [String: String] = ProcessEnvironment.current(),
+        logger: Logger = Logger(label: "stepworker.invoke")
     ) {
         self.configuration = configuration
-        self.runner = runner
+        self.runner = runner ?? LambdaRunner(
+            workerName: configuration.worker.name, daemonEnvironment: daemonEnvironment, logger: logger)
         self.daemonEnvironment = daemonEnvironment
     }
 
@@ -39,6 +44,7 @@ public struct LocalInvocation: Sendable {
             activity: activity, workerName: configuration.worker.name, taskID: "invoke", input: input,
             logger: logger, daemonEnvironment: daemonEnvironment, unixTime: Self.unixTime())
         let run = await runner.run(invocation)
+        await runner.retire(activity)  // a warm process started for this one task stops now
         // Nothing here stops a handler because its task is gone, so every fate reports.
         return TaskFate.decide(run, activity: activity).result ?? WorkerFailure.shuttingDown("the worker stopped the handler")
     }

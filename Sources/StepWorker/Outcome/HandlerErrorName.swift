@@ -6,4 +6,6 @@ public enum HandlerErrorName {
     public static let killed = "Handler.Killed"
     public static let timeout = "Handler.Timeout"
     public static let launchFailed = "Handler.LaunchFailed"
+    /// A warm handler's process died mid-task.
+    public static let crashed = "Handler.Crashed"
 }

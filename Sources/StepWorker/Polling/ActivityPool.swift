@@ -58,6 +58,9 @@ public final class ActivityPool: Sendable {
         /// Polls that returned, with or without a task (watchdog health: pollers make progress).
         public var pollsCompleted = 0
         public var pollErrors = 0
+        /// Pollers waiting for a handler to take their task (a warm process in `/next`) before
+        /// they may poll: not a stall.
+        public var waitingForHandler = 0
 
         public init() {}
 
@@ -159,6 +162,7 @@ public final class ActivityPool: Sendable {
                 group.addTask { await self.execute(task) }
             }
         }
+        await taskRun.runner.retire(activity)  // warm handlers: their processes stop now
     }
 
     private func poll(_ index: Int, inbox: AsyncStream<ActivityTask>.Continuation) async {
@@ -173,6 +177,14 @@ public final class ActivityPool: Sendable {
                 slots.release()
                 return
             }
+            // A poll opens only when a handler can take its task at once (a warm process in /next).
+            counterState.withLock { $0.waitingForHandler += 1 }
+            let reservation = await taskRun.runner.reserve(for: activity, until: drainSignal)
+            counterState.withLock { $0.waitingForHandler -= 1 }
+            guard let reservation else {
+                slots.release()
+                return  // draining
+            }
             let logger = self.logger
             let task: ActivityTask?
             do {
@@ -181,6 +193,7 @@ public final class ActivityPool: Sendable {
                 counterState.withLock { $0.pollsCompleted += 1 }
                 metrics.polled(task == nil ? .empty : .task)
             } catch {
+                reservation.release()
                 slots.release()
                 failures += 1
                 counterState.withLock { $0.pollErrors += 1 }
@@ -194,15 +207,17 @@ public final class ActivityPool: Sendable {
                 continue
             }
             guard let task else {
+                reservation.release()
                 slots.release()
                 continue
             }
             if drainSignal.isDraining {
+                reservation.release()
                 await refuse(task)
                 slots.release()
                 return
             }
-            inbox.yield(task)  // the slot goes with the task
+            inbox.yield(task)  // the slot and the reservation go with the task
         }
     }
 

@@ -69,6 +69,8 @@ extension ActivityConfiguration {
         compare("output") { $0.output }
         compare("max_output") { $0.maxOutput }
         compare("exit_codes") { $0.exitCodes }
+        compare("protocol") { $0.handlerProtocol }
+        compare("max_tasks_per_process") { $0.maxTasksPerProcess }
         return keys
     }
 }

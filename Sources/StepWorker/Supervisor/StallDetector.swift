@@ -4,7 +4,8 @@ public import Systemd
 /// time or I/O.
 ///
 /// A pool makes progress when a poll returned or failed since the last check. A pool whose
-/// slots are all taken by running tasks is not expected to poll, so it counts as progressing.
+/// slots are all taken by running tasks, or whose pollers wait for a warm handler to be ready, is
+/// not expected to poll, so it counts as progressing.
 /// A pool that has not progressed for longer than `limit` (the 70 s poll timeout plus a margin)
 /// while the worker is not draining is stalled, and then the whole worker is unhealthy.
 ///
@@ -42,7 +43,10 @@ public struct StallDetector<Instant: InstantProtocol>: Sendable where Instant.Du
         for pool in pools {
             seen.insert(pool.name)
             let events = pool.counters.pollsCompleted + pool.counters.pollErrors
-            let busy = pool.counters.running >= pool.capacity
+            // Every slot taken by a task, or pollers held back because no handler could take a
+            // task (a warm runtime that cannot start): no poll is expected; restarting the
+            // daemon would not help.
+            let busy = pool.counters.running >= pool.capacity || pool.counters.waitingForHandler > 0
             guard let last = progress[pool.name], last.events == events, !busy, !draining else {
                 progress[pool.name] = (events, now)
                 continue

@@ -42,6 +42,10 @@ public enum TaskFate: Sendable, Equatable {
             return .report(WorkerFailure.shuttingDown("the worker stopped the handler"))
         case .signalled(let signal):
             return .report(.failing(HandlerErrorName.killed, withStderr("killed by \(SignalNames.name(of: signal))", stderr)))
+        case .functionError(let type):
+            return .report(.failing(type.isEmpty ? HandlerErrorName.failed : type, functionErrorCause(run.stdout)))
+        case .crashed(let how):
+            return .report(.failing(HandlerErrorName.crashed, withStderr("the process \(describe(crash: how)) while it ran the task", stderr)))
         case .exited(let status):
             if run.stdoutOverflowed {
                 return .report(.failing(
@@ -121,6 +125,22 @@ public enum TaskFate: Sendable, Equatable {
                 let text = String(data: data, encoding: .utf8)
             else { return "\(value)" }
             return text
+        }
+    }
+
+    /// A Lambda error body as the cause: the body's JSON as it came, or as a JSON string when it
+    /// is not JSON.
+    static func functionErrorCause(_ body: [UInt8]) -> String {
+        let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if !text.isEmpty, JSONText.validationError(Array(text.utf8)) == nil { return text }
+        return JSONText.encode(text)
+    }
+
+    static func describe(crash how: HandlerTermination) -> String {
+        switch how {
+        case .exited(let status): "exited with status \(status)"
+        case .signalled(let signal): "was killed by \(SignalNames.name(of: signal))"
+        default: "ended (\(how))"
         }
     }
 

@@ -261,6 +261,18 @@ struct StallDetectorTests {
         #expect(check(counters(polls: 6), counters(polls: 0, errors: 1), at: 500, draining: true) == .healthy)
     }
 
+    @Test func pollersWaitingForAWarmHandlerAreNotAStall() {
+        var detector = StallDetector<ContinuousClock.Instant>(limit: .seconds(100))
+        var waiting = counters(polls: 0)
+        waiting.waitingForHandler = 1
+        #expect(detector.check([.init(name: "warm", counters: waiting, capacity: 2)], draining: false, now: start) == .healthy)
+        #expect(detector.check([.init(name: "warm", counters: waiting, capacity: 2)], draining: false, now: start + .seconds(500)) == .healthy)
+        // Ready again but still not polling: the clock runs from here.
+        #expect(detector.check([.init(name: "warm", counters: counters(polls: 0), capacity: 2)], draining: false, now: start + .seconds(550)) == .healthy)
+        #expect(detector.check([.init(name: "warm", counters: counters(polls: 0), capacity: 2)], draining: false, now: start + .seconds(651))
+            == .unhealthy("no poll returned for over 100.0 seconds in: warm"))
+    }
+
     @Test func poolsAReloadAddsStartTheirClockAndRemovedOnesAreForgotten() {
         var detector = StallDetector<ContinuousClock.Instant>(limit: .seconds(100))
         func check(_ pools: [String: Int], at seconds: Int) -> WatchdogHealth {

@@ -1,0 +1,39 @@
+import Logging
+import Synchronization
+
+/// The log handler of a warm process's stderr: the activity's fields always, and the task's
+/// (`STEPWORKER_TASK_ID`) while the process runs one, so `journalctl STEPWORKER_TASK_ID=…`
+/// finds the lines a task caused even though the process outlives it.
+struct WarmLogHandler: LogHandler {
+    final class Context: Sendable {
+        private let fields = Mutex<Logger.Metadata>([:])
+        var metadata: Logger.Metadata { fields.withLock { $0 } }
+        func set(_ metadata: Logger.Metadata) { fields.withLock { $0 = metadata } }
+    }
+
+    var inner: any LogHandler
+    let context: Context
+
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+
+    var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let task = context.metadata
+        guard !task.isEmpty else { return inner.log(event: event) }
+        var event = event
+        event.metadata = task.merging(event.metadata ?? [:]) { $1 }
+        inner.log(event: event)
+    }
+}

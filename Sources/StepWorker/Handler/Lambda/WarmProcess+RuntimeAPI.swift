@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import POSIXSupport
+import NIOHTTP1
+import Synchronization
+
+/// The Runtime API side of a warm slot: `/next` waits for the task the pool hands over,
+/// `/response` and `/error` become the task's result, `/init/error` closes the slot's polls.
+/// What is allowed is `RuntimeAPIRouter`'s and `WarmProcessState`'s to decide.
+extension WarmProcess {
+    func handle(_ request: RuntimeAPIServer.Request) async -> RuntimeAPIServer.Response {
+        let held = inner.withLock { $0.machine.held }
+        switch RuntimeAPIRouter.route(method: request.method, path: request.uri, held: held) {
+        case .refuse(let refusal):
+            return .json(refusal.status, refusal.body)
+        case .next:
+            return await waitForTask()
+        case .response(let id):
+            guard let (task, decision) = takeAnswered(id) else { return invalidRequestID(id) }
+            let status: Int
+            if request.bodyBytes > task.invocation.maxOutput {
+                task.finish(.exited(0), stdout: request.body, stdoutBytes: request.bodyBytes)
+                status = 413
+            } else {
+                task.finish(.exited(0), stdout: request.body)
+                status = 202
+            }
+            afterAnswer(decision)
+            return status == 202 ? .json(202, #"{"status":"OK"}"#) : .json(413, RuntimeAPIRouter.Refusal(
+                status: 413, errorType: "RequestEntityTooLarge", message: "the response is larger than max_output").body)
+        case .error(let id):
+            guard let (task, decision) = takeAnswered(id) else { return invalidRequestID(id) }
+            let type = Self.errorType(request)
+            task.finish(.functionError(type: type), stdout: request.body, stdoutBytes: request.bodyBytes)
+            afterAnswer(decision)
+            return .json(202, #"{"status":"OK"}"#)
+        case .initError:
+            inner.withLock { $0.machine.initErrorPosted() }
+            events.unready(self)
+            let type = Self.errorType(request)
+            logger.error("A warm process failed to initialize", metadata: [
+                "error": "\(type)", "cause": "\(TaskFate.functionErrorCause(request.body))",
+            ])
+            events.failedToStart(self, "the runtime failed to initialize: \(type): \(TaskFate.functionErrorCause(request.body))")
+            // Runtimes exit after an init error; one that stays is ended after its kill grace.
+            let grace = inner.withLock { $0.spec.killGrace }
+            Task {
+                try? await Task.sleep(for: grace)
+                let process: (any RunningHandler)? = self.inner.withLock { $0.machine.initErrorGraceOver() ? $0.process : nil }
+                process?.terminate(.cancelled)
+            }
+            return .json(202, #"{"status":"OK"}"#)
+        }
+    }
+
+    private func waitForTask() async -> RuntimeAPIServer.Response {
+        await withCheckedContinuation { continuation in
+            let (decision, unanswered, previous) = inner.withLock { inner in
+                let decision = inner.machine.nextRequested()
+                var unanswered: WarmTaskRun?
+                if decision == .failHeldThenReady {
+                    unanswered = inner.current
+                    inner.current = nil
+                }
+                var previous: CheckedContinuation<RuntimeAPIServer.Response, Never>?
+                if decision != .refuse {
+                    previous = inner.nextWaiter
+                    inner.nextWaiter = continuation
+                }
+                return (decision, unanswered, previous)
+            }
+            previous?.resume(returning: .json(400, RuntimeAPIRouter.Refusal(
+                status: 400, errorType: "InvalidStateTransition", message: "another /next replaced this one").body))
+            if let unanswered {
+                logContext.set([:])
+                unanswered.finish(.functionError(type: HandlerErrorName.failed), stdout: Array(RuntimeAPIRouter.Refusal(
+                    status: 400, errorType: HandlerErrorName.failed,
+                    message: "the runtime asked for its next invocation without answering this one").body.utf8))
+            }
+            switch decision {
+            case .refuse:
+                continuation.resume(returning: .json(403, RuntimeAPIRouter.Refusal(
+                    status: 403, errorType: "InvalidStateTransition",
+                    message: "this process failed to initialize or is being stopped").body))
+            case .ready, .failHeldThenReady:
+                events.ready(self)
+            }
+        }
+    }
+
+    private func takeAnswered(_ id: String) -> (WarmTaskRun, WarmProcessState.AnswerDecision)? {
+        let taken: (WarmTaskRun, WarmProcessState.AnswerDecision, Task<Void, Never>?)? = inner.withLock { inner in
+            guard inner.machine.held == id, let task = inner.current else { return nil }
+            inner.current = nil
+            defer { inner.timer = nil }
+            return (task, inner.machine.answered(), inner.timer)
+        }
+        guard let (task, decision, timer) = taken else { return nil }
+        timer?.cancel()
+        logContext.set([:])
+        return (task, decision)
+    }
+
+    private func afterAnswer(_ decision: WarmProcessState.AnswerDecision) {
+        guard case .acceptedThenKill = decision else { return }
+        inner.withLock { $0.process }?.terminate(.cancelled)
+    }
+
+    private func invalidRequestID(_ id: String) -> RuntimeAPIServer.Response {
+        .json(400, RuntimeAPIRouter.Refusal(
+            status: 400, errorType: "InvalidRequestID", message: "this process holds no invocation with request id \(id)").body)
+    }
+
+    /// The error body's `errorType`, else the `Lambda-Runtime-Function-Error-Type` header.
+    static func errorType(_ request: RuntimeAPIServer.Request) -> String {
+        if let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any],
+            let type = object["errorType"] as? String, !type.isEmpty
+        {
+            return type
+        }
+        return request.headers.first(name: "Lambda-Runtime-Function-Error-Type") ?? ""
+    }
+
+    /// `/next`'s answer: the input, and the headers runtimes read (awslambdaric 4.x crashes
+    /// without `Lambda-Runtime-Trace-Id`).
+    static func invocationResponse(_ task: WarmTaskRun) -> RuntimeAPIServer.Response {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        // No timeout: far in the future (year 9999), so get_remaining_time_in_millis() stays large.
+        let deadline = task.invocation.timeout.map { now + $0.milliseconds } ?? 253_402_300_799_000
+        let hex = String(task.requestID.unicodeScalars.filter(\.properties.isASCIIHexDigit).prefix(16))
+        let padded = String((hex + "0000000000000000").prefix(16))
+        let trace = "Root=1-\(String(now / 1000, radix: 16))-00000000\(padded);Parent=\(padded);Sampled=0"
+        return RuntimeAPIServer.Response(status: 200, headers: [
+            ("Content-Type", "application/json"),
+            ("Lambda-Runtime-Aws-Request-Id", task.requestID),
+            ("Lambda-Runtime-Deadline-Ms", String(deadline)),
+            ("Lambda-Runtime-Invoked-Function-Arn", task.invocation.activity?.arn.description ?? ""),
+            ("Lambda-Runtime-Trace-Id", trace),
+        ], body: task.invocation.input)
+    }
+}
