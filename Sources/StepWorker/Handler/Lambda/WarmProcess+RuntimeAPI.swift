@@ -83,6 +83,7 @@ extension WarmProcess {
                     status: 403, errorType: "InvalidStateTransition",
                     message: "this process failed to initialize or is being stopped").body))
             case .ready, .failHeldThenReady:
+                logContext.set([:])
                 events.ready(self)
             }
         }
@@ -97,7 +98,8 @@ extension WarmProcess {
         }
         guard let (task, decision, timer) = taken else { return nil }
         timer?.cancel()
-        logContext.set([:])
+        // The task's fields stay on stderr until the process asks for its next task: a line it
+        // wrote just before answering may still be in the pipe when the answer arrives.
         return (task, decision)
     }
 
