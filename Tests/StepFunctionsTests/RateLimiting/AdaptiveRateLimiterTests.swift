@@ -17,6 +17,8 @@ struct AdaptiveRateLimiterTests {
         func count(_ event: String) -> Int { events.withLock { $0.filter { $0 == event }.count } }
         func went(_ label: String) { order.withLock { $0.append(label) } }
         var wentOrder: [String] { order.withLock { $0 } }
+        func count(went label: String) -> Int { order.withLock { $0.filter { $0 == label }.count } }
+        var pollWent: Bool { order.withLock { $0.contains { $0.hasPrefix("poll") } } }
     }
 
     /// Answers of `api` at 4/s for five seconds, then a throttle: the limit is then about 2.8/s.
@@ -71,33 +73,37 @@ struct AdaptiveRateLimiterTests {
         let limit = try Self.throttle(.sendTaskSuccess, limiter, clock)
         #expect(limit > 2 && limit < 3, "three waiting results are more than a second's worth")
         try await limiter.beforeSend(.sendTaskSuccess)
-        try await withThrowingTaskGroup { group in
-            for n in 1...3 {
-                group.addTask {
-                    try await limiter.beforeSend(.sendTaskSuccess)
-                    recorder.went("result")
-                }
-                #expect(try await waitUntil { limiter.waiting(.sendTaskSuccess) == n })
-            }
-            group.addTask {
-                try await limiter.beforeSend(.getActivityTask)
-                recorder.went("poll")
-            }
-            // The poll's own budget is open, yet it holds back while the results are backed up.
-            #expect(try await waitUntil { clock.pendingSleeps == 2 })
-            #expect(recorder.wentOrder.isEmpty)
-            clock.advance(by: .seconds(1.0 / limit))
-            #expect(try await waitUntil { recorder.wentOrder == ["result"] })
-            // Two results left: less than a second's worth, so the poll goes at its next look.
-            clock.advance(by: .milliseconds(10))
-            #expect(try await waitUntil { recorder.wentOrder == ["result", "poll"] })
-            for expected in 3...4 {
-                clock.advance(by: .seconds(1.0 / limit))
-                #expect(try await waitUntil { recorder.wentOrder.count == expected })
-            }
-            try await group.waitForAll()
+        var tasks: [Task<Void, any Error>] = []
+        for n in 1...3 {
+            tasks.append(Task {
+                try await limiter.beforeSend(.sendTaskSuccess)
+                recorder.went("result")
+            })
+            #expect(try await waitUntil { limiter.waiting(.sendTaskSuccess) == n })
         }
-        #expect(recorder.wentOrder == ["result", "poll", "result", "result"])
+        tasks.append(Task {
+            try await limiter.beforeSend(.getActivityTask)
+            let waiting = limiter.waiting(.sendTaskSuccess)
+            recorder.went("poll, \(waiting) results waiting")
+        })
+        // The poll's own budget is open, yet it holds back while the results are backed up.
+        #expect(try await waitUntil { clock.pendingSleeps == 2 })
+        clock.advance(by: .milliseconds(50))
+        #expect(try await waitUntil { clock.pendingSleeps == 2 })
+        #expect(recorder.wentOrder.isEmpty)
+        // One result goes: two left, less than a second's worth, so the poll goes at its next look.
+        clock.advance(by: .seconds(1.0 / limit))
+        #expect(try await waitUntil { recorder.count(went: "result") == 1 })
+        while !recorder.pollWent {
+            clock.advance(by: .milliseconds(10))
+            _ = try await waitUntil(timeout: .milliseconds(100)) { recorder.pollWent }
+        }
+        #expect(recorder.wentOrder.contains("poll, 2 results waiting"), "\(recorder.wentOrder)")
+        while recorder.wentOrder.count < 4 {
+            clock.advance(by: .seconds(1.0 / limit))
+            _ = try await waitUntil(timeout: .milliseconds(200)) { recorder.wentOrder.count == 4 }
+        }
+        for task in tasks { try await task.value }
         #expect(recorder.count("delayed GetActivityTask") == 1)
     }
 

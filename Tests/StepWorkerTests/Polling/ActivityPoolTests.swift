@@ -129,9 +129,10 @@ struct ActivityPoolTests {
             pool.drain()
             await running
             let elapsed = ContinuousClock.now - started
-            // Retried, but 100-200 ms apart: at most one attempt per 100 ms, not a spin.
+            // Retried, but never sooner than a tenth of the 100-200 ms ceiling (full jitter above
+            // that floor): at most one attempt per 10 ms, not a spin.
             #expect(pool.counters.pollErrors >= 2)
-            #expect(Double(pool.counters.pollErrors) <= 1 + elapsed / .milliseconds(100), "\(pool.counters.pollErrors) polls in \(elapsed)")
+            #expect(Double(pool.counters.pollErrors) <= 1 + elapsed / .milliseconds(10), "\(pool.counters.pollErrors) polls in \(elapsed)")
             #expect(h.log.messages.contains("Poll failed; backing off"))
         }
     }
