@@ -4,22 +4,18 @@ import Testing
 /// The crash drill with the power cut instead of a SIGKILL: the state directory is on
 /// `powercut-fs`, and at each random moment the daemon is frozen, the disk keeps only what was
 /// fsynced, the daemon and its handlers die, and the machine "reboots" before the restart. The
-/// same invariants as `ChaosTests` hold for the ledger that ships on a journaled file system
-/// (ext4 as Debian makes it). Under POSIX's weaker order (a name change durable only through its
-/// own directory's fsync) the ledger can report a finished task again as `Worker.Interrupted`:
-/// the `inflight/` record's removal is not fsynced, and an `outbox/` fsync can make the result's
-/// removal durable before it (docs/daemon.md). That run is a known issue until the ledger fixes it. `STEPWORKER_CHAOS_BINARY` / `STEPWORKER_CHAOS_WORKER_CONFIG`
+/// same invariants as `ChaosTests` hold for the ledger that ships under both orders the file
+/// system models: a journaled one (ext4 as Debian makes it) and POSIX's weaker one, where a
+/// name change is durable only through its own directory's fsync (the ledger keeps one record
+/// per task in one directory for that: docs/daemon.md). `STEPWORKER_CHAOS_BINARY` /
+/// `STEPWORKER_CHAOS_WORKER_CONFIG`
 /// run another ledger through it (docs/benchmark.md). Needs root, /dev/fuse, gcc, libfuse3-dev.
 @Suite("Power cut", .enabled(if: PowerCutFileSystem.isAvailable, "needs root, /dev/fuse, gcc and libfuse3-dev (scripts/install-deps.sh); the reason is printed"))
 struct PowerCutTests {
-    static let directoryOrderHole =
-        "LedgerFiles does not fsync inflight/ after removing a record; under directory order a later outbox/ fsync can make the result's removal durable first"
-
     @Test(.timeLimit(.minutes(2)), arguments: [PowerCutFileSystem.Order.journal, .directory])
     func shortRunEveryStartedTaskReachesOneOutcome(order: PowerCutFileSystem.Order) async throws {
         try await ChaosTests.drill(
-            ChaosPlan.fromEnvironment(tasks: 80, kills: 3), powerCut: order,
-            knownConflicts: order == .directory ? Self.directoryOrderHole : nil)
+            ChaosPlan.fromEnvironment(tasks: 80, kills: 3), powerCut: order)
     }
 
     @Test(
@@ -27,7 +23,6 @@ struct PowerCutTests {
         .timeLimit(.minutes(60)), arguments: [PowerCutFileSystem.Order.journal, .directory])
     func longRunEveryStartedTaskReachesOneOutcome(order: PowerCutFileSystem.Order) async throws {
         try await ChaosTests.drill(
-            ChaosPlan.fromEnvironment(tasks: 1_500, kills: 20), powerCut: order,
-            knownConflicts: order == .directory ? Self.directoryOrderHole : nil)
+            ChaosPlan.fromEnvironment(tasks: 1_500, kills: 20), powerCut: order)
     }
 }

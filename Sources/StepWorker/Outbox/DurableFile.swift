@@ -1,8 +1,6 @@
 import Glibc
 import POSIXSupport
 
-
-
 /// A file-system call that failed, with the path and the errno text.
 public struct DurableFileError: Error, CustomStringConvertible {
     public var operation: String
@@ -17,9 +15,23 @@ public struct DurableFileError: Error, CustomStringConvertible {
 /// Writes that survive a crash or power loss: write a temporary file, fsync it, rename it into
 /// place, fsync the directory. A reader sees the old state or the new one, never half a file.
 enum DurableFile {
+    /// Creates `path` if it is missing, durably: a directory made here is fsynced into its parent.
     static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(DurableFileError) {
-        if mkdir(path, mode) != 0 && errno != EEXIST {
+        guard mkdir(path, mode) == 0 else {
+            if errno == EEXIST { return }
             throw DurableFileError(operation: "mkdir", path: path, errno: errno)
+        }
+        let parent = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        try syncDirectory(parent)
+    }
+
+    /// Removes the temporary files of writes a crash interrupted (at start, before anyone writes).
+    static func removeLeftovers(in directory: String) {
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix(".tmp-") { unlink("\(directory)/\(name)") }
         }
     }
 
@@ -49,10 +61,10 @@ enum DurableFile {
         try syncDirectory(directory)
     }
 
-    /// Removes `path`; a file already gone is fine. The removal is not fsynced: the outbox only
+    /// Removes `path`; a file already gone is fine. The removal is not fsynced: the ledger only
     /// removes records that are done with, and one a crash brings back is harmless (its result
     /// is sent again and the service answers that the task is finished), while a directory
-    /// fsync per removal cost a third of the outbox's fsyncs (docs/benchmark.md).
+    /// fsync per removal cost a third of the ledger's fsyncs (docs/benchmark.md).
     static func remove(_ path: String) throws(DurableFileError) {
         if unlink(path) != 0 {
             if errno == ENOENT { return }

@@ -5,23 +5,27 @@ package import StepFunctions
 /// The ledger's records on disk (`TaskLedger` is the only user; it runs these calls on
 /// `BlockingIO`'s threads).
 ///
-/// - `inflight/`: a record per running task, written when the task is received. A record left
-///   there at start belongs to a task a crashed worker never finished: it becomes a
-///   `Worker.Interrupted` failure.
-/// - `outbox/`: a record per result not yet acknowledged, written (fsync) before the first send
-///   and removed once the service acknowledged it or said the token is dead.
+/// One record per task, in `inflight/`, named by the token's fingerprint: written (fsync) when
+/// the task is received, replaced in place (a new file fsynced, renamed over it, the directory
+/// fsynced) by the task's result before the first send, and removed once the service
+/// acknowledged the result or said the token is dead. A record without a result left at start
+/// belongs to a task a crashed worker never finished: it becomes a `Worker.Interrupted` result.
+/// A record with a result is delivered again.
 ///
-/// Writes are durable (file and directory fsynced); removals are not, because a record a crash
-/// brings back only makes the next start send a result again, which the service refuses as
-/// finished: a task is never lost and never reported twice with different outcomes.
+/// One file per task in one directory keeps the steps in order whatever the file system
+/// persists first: the removal at the end is not fsynced, and whenever a crash brings the
+/// record back it is the result, sent again and refused by the service as finished, never an
+/// older "running" record that would turn a finished task into `Worker.Interrupted`. (Results
+/// written by an earlier version, which kept them in `outbox/`, are still read at start.)
 ///
-/// Records hold whole task tokens, which the service needs; the directories are mode 0700 and
-/// the files 0600. Records are named by the token's fingerprint, never by the token.
+/// Records hold whole task tokens, which the service needs; the directory is mode 0700 and the
+/// files 0600. Leftover temporary files of writes a crash interrupted are removed at start.
 package struct LedgerFiles: LedgerStorage {
     package let inflightDirectory: String
     package let outboxDirectory: String
 
-    /// Uses (and creates) `inflight/` and `outbox/` under `stateDirectory`.
+    /// Uses (and creates) `inflight/` under `stateDirectory`, and reads `outbox/` (an earlier
+    /// version's results) at start.
     package init(stateDirectory: String) throws(DurableFileError) {
         inflightDirectory = stateDirectory + "/inflight"
         outboxDirectory = stateDirectory + "/outbox"
@@ -36,16 +40,15 @@ package struct LedgerFiles: LedgerStorage {
         try DurableFile.write(try record.encoded(), to: path(inflightDirectory, token), in: inflightDirectory)
     }
 
-    /// Keeps `result` until `acknowledge`, and clears the task's running record.
+    /// Keeps `result` until `acknowledge`: the task's record, now with its result.
     package func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws {
         let record = Record(token: token.rawValue, activityArn: activityArn, result: result)
-        try DurableFile.write(try record.encoded(), to: path(outboxDirectory, token), in: outboxDirectory)
-        try DurableFile.remove(path(inflightDirectory, token))
+        try DurableFile.write(try record.encoded(), to: path(inflightDirectory, token), in: inflightDirectory)
     }
 
     /// The service took the result (or said the token is dead): forget it.
     package func acknowledge(token: TaskToken) throws {
-        try DurableFile.remove(path(outboxDirectory, token))
+        try forget(token: token)
     }
 
     /// The task ended with nothing to report (the service said it is gone): forget it.
@@ -59,6 +62,20 @@ package struct LedgerFiles: LedgerStorage {
     /// aside (`*.corrupt`) and named in `unreadable` rather than stopping the worker.
     package func recover() throws -> LedgerRecovery {
         var unreadable: [String] = []
+        var pending: [PendingResult] = []
+        var delivered: Set<String> = []
+        for directory in [inflightDirectory, outboxDirectory] { DurableFile.removeLeftovers(in: directory) }
+        // Results an earlier version kept in outbox/ first: they outrank a running record.
+        for name in try DurableFile.list(outboxDirectory, suffix: ".json") {
+            let file = "\(outboxDirectory)/\(name)"
+            guard let record = try? Record.decode(DurableFile.read(file)), let result = record.result else {
+                unreadable.append(file)
+                _ = rename(file, file + ".corrupt")
+                continue
+            }
+            delivered.insert(name)
+            pending.append(PendingResult(token: TaskToken(record.token), activityArn: record.activityArn, result: result))
+        }
         for name in try DurableFile.list(inflightDirectory, suffix: ".json") {
             let file = "\(inflightDirectory)/\(name)"
             guard let record = try? Record.decode(DurableFile.read(file)) else {
@@ -67,23 +84,14 @@ package struct LedgerFiles: LedgerStorage {
                 continue
             }
             let token = TaskToken(record.token)
-            if !FileManager.default.fileExists(atPath: path(outboxDirectory, token)) {
-                if case .report(let result) = TaskFate.interruptedByRestart {
-                    try store(result, token: token, activityArn: record.activityArn)
-                }
-            } else {
+            if delivered.contains(name) {
                 try DurableFile.remove(file)
+            } else if let result = record.result {
+                pending.append(PendingResult(token: token, activityArn: record.activityArn, result: result))
+            } else if case .report(let result) = TaskFate.interruptedByRestart {
+                try store(result, token: token, activityArn: record.activityArn)
+                pending.append(PendingResult(token: token, activityArn: record.activityArn, result: result))
             }
-        }
-        var pending: [PendingResult] = []
-        for name in try DurableFile.list(outboxDirectory, suffix: ".json") {
-            let file = "\(outboxDirectory)/\(name)"
-            guard let record = try? Record.decode(DurableFile.read(file)), let result = record.result else {
-                unreadable.append(file)
-                _ = rename(file, file + ".corrupt")
-                continue
-            }
-            pending.append(PendingResult(token: TaskToken(record.token), activityArn: record.activityArn, result: result))
         }
         return LedgerRecovery(pending: pending, unreadable: unreadable)
     }

@@ -40,7 +40,42 @@ import Testing
         let interrupted = try #require(pending.first { $0.token == token(2) })
         #expect(interrupted.result == WorkerFailure.interrupted())
         #expect(pending.first { $0.token == token(3) }?.result == .failure(error: "Handler.Failed", cause: "exit 1"))
-        #expect(try DurableFileNames.inflight(directory).isEmpty)
+        // The interrupted task's record now holds its result: a second start sends the same one.
+        #expect(try DurableFileNames.inflight(directory).count == 2)
+        #expect(try LedgerFiles(stateDirectory: directory).recover().pending == pending)
+    }
+
+    @Test func oneRecordPerTaskSoAResultBroughtBackIsNeverAnOlderRunningRecord() throws {
+        let outbox = try LedgerFiles(stateDirectory: directory)
+        try outbox.recordStarted(token: token(7), activityArn: arn)
+        try outbox.store(.success(output: "7"), token: token(7), activityArn: arn)
+        // The result replaced the running record in place: the task has one file, so whatever
+        // a power cut keeps of the later removal, it is this result or nothing.
+        #expect(try DurableFileNames.inflight(directory) == ["\(token(7).fingerprint).json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/outbox").isEmpty)
+        #expect(try outbox.recover().pending.map(\.result) == [.success(output: "7")])
+    }
+
+    @Test func aResultAnEarlierVersionKeptInOutboxIsDeliveredAndOutranksItsRunningRecord() throws {
+        let outbox = try LedgerFiles(stateDirectory: directory)
+        try outbox.recordStarted(token: token(8), activityArn: arn)
+        // What the previous format left after a crash between its two steps.
+        let name = "\(token(8).fingerprint).json"
+        let legacy = #"{"version":1,"token":"\#(token(8).rawValue)","activityArn":"\#(arn)","result":{"status":"SUCCEEDED","output":"8"}}"#
+        try Data(legacy.utf8).write(to: URL(fileURLWithPath: "\(directory)/outbox/\(name)"))
+        let recovered = try outbox.recover()
+        #expect(recovered.pending == [PendingResult(token: token(8), activityArn: arn, result: .success(output: "8"))])
+        #expect(try DurableFileNames.inflight(directory).isEmpty, "the running record gave way to the result")
+        try outbox.acknowledge(token: token(8))
+        #expect(try outbox.recover().pending.isEmpty)
+    }
+
+    @Test func temporaryFilesOfInterruptedWritesAreRemovedAtStart() throws {
+        let outbox = try LedgerFiles(stateDirectory: directory)
+        try outbox.recordStarted(token: token(9), activityArn: arn)
+        try Data("half a rec".utf8).write(to: URL(fileURLWithPath: "\(directory)/inflight/.tmp-1234-5678"))
+        _ = try outbox.recover()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/inflight") == ["\(token(9).fingerprint).json"])
     }
 
     @Test func aForgottenTaskLeavesNothing() throws {
@@ -63,10 +98,10 @@ import Testing
     @Test func recordsArePrivateAndNamedByFingerprintNotToken() throws {
         let outbox = try LedgerFiles(stateDirectory: directory)
         try outbox.store(.success(output: "1"), token: token(6), activityArn: arn)
-        let names = try FileManager.default.contentsOfDirectory(atPath: "\(directory)/outbox")
+        let names = try FileManager.default.contentsOfDirectory(atPath: "\(directory)/inflight")
         #expect(names == ["\(token(6).fingerprint).json"])
-        let fileMode = try FileManager.default.attributesOfItem(atPath: "\(directory)/outbox/\(names[0])")[.posixPermissions] as? Int
-        let directoryMode = try FileManager.default.attributesOfItem(atPath: "\(directory)/outbox")[.posixPermissions] as? Int
+        let fileMode = try FileManager.default.attributesOfItem(atPath: "\(directory)/inflight/\(names[0])")[.posixPermissions] as? Int
+        let directoryMode = try FileManager.default.attributesOfItem(atPath: "\(directory)/inflight")[.posixPermissions] as? Int
         #expect(fileMode == 0o600)
         #expect(directoryMode == 0o700)
     }

@@ -199,9 +199,9 @@ struct SupervisorTests {
         }
     }
 
-    /// Removals from the outbox are not fsynced: a record a crash brought back after its result
-    /// was taken is sent again at start, refused by the service as finished, and cleared; the
-    /// task keeps its first outcome.
+    /// Removals from the ledger are not fsynced: a record a crash brought back after its result
+    /// was taken is that result (one record per task), sent again at start, refused by the
+    /// service as finished, and cleared; the task keeps its first outcome.
     @Test func aRecordACrashBroughtBackIsRefusedAndCleared() async throws {
         try await withHarness { h in
             let configuration = try await h.configuration([("revived", "cat", "")])
@@ -210,9 +210,8 @@ struct SupervisorTests {
             let task = try #require(try await h.client.getActivityTask(activityArn: arn, workerName: "previous"))
             try await h.client.sendTaskSuccess(token: task.token, output: #"{"first":true}"#)
             let outbox = try LedgerFiles(stateDirectory: h.stateDirectory)
-            try outbox.recordStarted(token: task.token, activityArn: arn)  // as if both removals were lost
+            try outbox.recordStarted(token: task.token, activityArn: arn)  // as if the removal was lost
             try outbox.store(.success(output: #"{"first":true}"#), token: task.token, activityArn: arn)
-            try outbox.recordStarted(token: task.token, activityArn: arn)
 
             let supervisor = try h.supervisor(configuration)
             let running = Task { await supervisor.run() }
