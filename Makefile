@@ -51,13 +51,11 @@ bench: deps
 
 # The fleet simulation (docs/fleet.md): 4 daemons x 2 activities x 16 pollers against one local
 # endpoint with the quota scaled down (burst 120, refill 20/s per API), then 4 typical boto3
-# workers (standard retries) under the same limits; boto3 comes from PyPI into .build-bench/venv.
-BENCH_VENV = .build-bench/venv
+# workers (standard retries) under the same limits; boto3 comes from PyPI into .build/venv.
 bench-fleet: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker
-	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -c "import boto3" 2>/dev/null || $(BENCH_VENV)/bin/pip install -q boto3
-	python3 scripts/bench-fleet.py --binary .build-release/release/stepworker --python $(BENCH_VENV)/bin/python $(FLEET_FLAGS)
+	@scripts/python-venv.sh --bench
+	python3 scripts/bench-fleet.py --binary .build-release/release/stepworker --python .build/venv/bin/python $(FLEET_FLAGS)
 
 # Regenerates the SigV4 test vectors with botocore (an independent implementation).
 vectors:

@@ -50,8 +50,11 @@ struct PrometheusServerTests {
             .near("instance_activity:stepworker_tasks_error_ratio:rate5m{\(metered)}", 1.0 / 3),
             .equals("instance_activity:stepworker_saturation:ratio{\(metered)}", 0),
             .atLeast("instance_activity:stepworker_polls:rate5m{\(metered)}", 0.001),
-            // With the client-side rate limiter's series (#13):
-            // .atLeast(#"stepworker_api_calls_total{\#(worker),api="GetActivityTask"}"#, 3),
+            // The client-side rate limiter's series: every attempt counted, never throttled here.
+            .atLeast(#"stepworker_api_calls_total{\#(worker),api="GetActivityTask"}"#, 3),
+            .atLeast(#"stepworker_api_calls_total{\#(worker),api="SendTaskSuccess"}"#, 2),
+            .equals(#"stepworker_api_throttles_total{\#(worker),api="GetActivityTask"}"#, 0),
+            .equals(#"stepworker_api_rate_limit{\#(worker),api="SendTaskHeartbeat"}"#, 0),
         ]
     }
 

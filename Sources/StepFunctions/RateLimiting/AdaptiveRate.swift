@@ -54,18 +54,15 @@ public struct AdaptiveRate: Sendable, Equatable {
     /// A response arrived at `now` to a call sent at `sentAt` (default: just now): throttled or
     /// not. Returns the new limit.
     ///
-    /// Unlike botocore, a throttle answering a call sent before the last cut, or arriving sooner
-    /// after it than one call's spacing at the new limit, does not cut again: the calls in
-    /// flight when the bucket ran dry, and retries hurried by a deadline, come back throttled
-    /// together, and one empty bucket is one congestion signal (as TCP's CUBIC reduces once per
-    /// loss event), not one per call, which would compound 0.7 into 0.7^n.
+    /// Unlike botocore, a throttle answering a call sent before the last cut does not cut again:
+    /// the calls in flight when the bucket ran dry come back throttled together, and one empty
+    /// bucket is one congestion signal (as TCP's CUBIC reduces once per loss event), not one per
+    /// call, which would compound 0.7 into 0.7^n.
     @discardableResult
     public mutating func record(throttled: Bool, at now: Duration, sentAt: Duration? = nil) -> Double? {
         let t = now.seconds
         measure(at: t)
-        if throttled, let current = limit,
-            (sentAt.map { $0.seconds < lastThrottle } ?? false) || t - lastThrottle < 1 / current
-        {
+        if throttled, limit != nil, let sentAt, sentAt.seconds < lastThrottle {
             return limit
         }
         // botocore knows no rate before its first half-second bucket closes, so a throttle in the
