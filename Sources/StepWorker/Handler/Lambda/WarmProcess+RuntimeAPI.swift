@@ -8,13 +8,17 @@ import Synchronization
 /// `/response` and `/error` become the task's result, `/init/error` closes the slot's polls.
 /// What is allowed is `RuntimeAPIRouter`'s and `WarmProcessState`'s to decide.
 extension WarmProcess {
-    func handle(_ request: RuntimeAPIServer.Request) async -> RuntimeAPIServer.Response {
-        let held = inner.withLock { $0.machine.held }
+    func handle(_ request: RuntimeAPIServer.Request, generation: Int) async -> RuntimeAPIServer.Response {
+        let (held, current) = inner.withLock { ($0.machine.held, $0.generation) }
+        guard generation == current else {
+            return .json(403, RuntimeAPIRouter.Refusal(
+                status: 403, errorType: "InvalidStateTransition", message: "this process has been replaced").body)
+        }
         switch RuntimeAPIRouter.route(method: request.method, path: request.uri, held: held) {
         case .refuse(let refusal):
             return .json(refusal.status, refusal.body)
         case .next:
-            return await waitForTask()
+            return await waitForTask(generation: generation)
         case .response(let id):
             guard let (task, decision) = takeAnswered(id) else { return invalidRequestID(id) }
             let status: Int
@@ -53,9 +57,14 @@ extension WarmProcess {
         }
     }
 
-    private func waitForTask() async -> RuntimeAPIServer.Response {
+    private func waitForTask(generation: Int) async -> RuntimeAPIServer.Response {
         await withCheckedContinuation { continuation in
             let (decision, unanswered, previous) = inner.withLock { inner in
+                // Checked again under the lock: a replaced process's request must not reach the
+                // machine of the process that replaced it.
+                guard inner.generation == generation else {
+                    return (WarmProcessState.NextDecision.refuse, WarmTaskRun?.none, CheckedContinuation<RuntimeAPIServer.Response, Never>?.none)
+                }
                 let decision = inner.machine.nextRequested()
                 var unanswered: WarmTaskRun?
                 if decision == .failHeldThenReady {

@@ -32,6 +32,10 @@ final class WarmProcess: Sendable {
         var process: (any RunningHandler)?
         var timer: Task<Void, Never>?
         var server: RuntimeAPIServer?
+        /// Counts the processes this slot started; each has a listener of its own, and a request
+        /// that reaches the slot from an earlier one (still in flight when it was replaced) is
+        /// refused rather than taken for the current process's.
+        var generation = 0
     }
 
     let index: Int
@@ -126,24 +130,30 @@ final class WarmProcess: Sendable {
 
     private func live() async {
         let maxBody = inner.withLock { $0.spec.maxOutput }
-        let server: RuntimeAPIServer
-        do {
-            let allowed = inner.withLock { $0.spec.identity?.userID } ?? getuid()
-            server = try await RuntimeAPIServer.start(
-                maxBodyBytes: max(maxBody, 64 << 10), logger: logger,
-                admit: { peerPort, serverPort in PeerCredentials.owner(peerPort: peerPort, serverPort: serverPort) == allowed },
-                handler: { [self] request in await self.handle(request) })
-        } catch {
-            logger.error("Cannot open the Runtime API listener of a warm process", metadata: ["error": "\(error)"])
-            events.failedToStart(self, "cannot open the Runtime API listener: \(error)")
-            return
-        }
-        inner.withLock { $0.server = server }
         var processLogger = Logger(label: logger.label) { [logger, logContext] _ in
             WarmLogHandler(inner: logger.handler, context: logContext)
         }
         processLogger.logLevel = logger.logLevel
         while let spec = inner.withLock({ $0.machine.mayRestart ? $0.spec : nil }) {
+            // A listener per process: the port in its AWS_LAMBDA_RUNTIME_API is closed once it
+            // is gone, and requests it left in flight are refused by generation.
+            let generation = inner.withLock { inner in
+                inner.generation += 1
+                return inner.generation
+            }
+            let server: RuntimeAPIServer
+            do {
+                let allowed = spec.identity?.userID ?? getuid()
+                server = try await RuntimeAPIServer.start(
+                    maxBodyBytes: max(maxBody, 64 << 10), logger: logger,
+                    admit: { peerPort, serverPort in PeerCredentials.owner(peerPort: peerPort, serverPort: serverPort) == allowed },
+                    handler: { [self] request in await self.handle(request, generation: generation) })
+            } catch {
+                logger.error("Cannot open the Runtime API listener of a warm process", metadata: ["error": "\(error)"])
+                events.failedToStart(self, "cannot open the Runtime API listener: \(error)")
+                return
+            }
+            inner.withLock { $0.server = server }
             let handler = runner.start(spec.invocation(port: server.port, logger: processLogger))
             let retiredMeanwhile = inner.withLock { inner in
                 inner.machine.processStarted()
@@ -153,13 +163,14 @@ final class WarmProcess: Sendable {
             if retiredMeanwhile { handler.terminate(.cancelled) }
             logger.debug("Warm process started", metadata: ["port": "\(server.port)"])
             let result = await handler.result()
-            guard let delay = ended(result) else { break }
+            let delay = ended(result)
+            await server.shutdown()
+            guard let delay else { break }
             if delay > .zero {
                 logger.notice("Restarting a warm process after backoff", metadata: ["delay_ms": "\(delay.milliseconds)"])
                 try? await Task.sleep(for: delay)
             }
         }
-        await server.shutdown()
     }
 
     /// The process is gone: settle the task it held, tell the pool, and say when to restart.
