@@ -11,7 +11,8 @@ import Foundation
 /// - Each success then raises the limit along the cubic `scale * (t - k)^3 + wMax`, where `t` is the
 ///   time since the last throttle and `k` the time the curve takes to climb back to `wMax`: fast
 ///   at first, flat near the rate that was throttled, then probing above it.
-/// - The limit never exceeds twice the measured rate, so an idle spell does not bank a burst.
+/// - A success raises the limit no higher than twice the measured rate, so an idle spell does
+///   not bank a burst (and, unlike botocore, never lowers it).
 public struct AdaptiveRate: Sendable, Equatable {
     public struct Parameters: Sendable, Equatable {
         /// Fraction of the throttled rate kept after a throttle (botocore: 0.7).
@@ -66,14 +67,14 @@ public struct AdaptiveRate: Sendable, Equatable {
             return limit
         }
         // botocore knows no rate before its first half-second bucket closes, so a throttle in the
-        // first half second cuts it to the floor; the open bucket's rate is a better guess.
+        // first half second cuts it to the floor; the rate since the first answer is a better guess.
         let measured = measuredRate > 0 ? measuredRate : answers / max(t - (firstAnswer ?? t), 0.05)
         let next: Double
         if throttled {
             let sendingAt = limit.map { min(measured, $0) } ?? measured
             // CUBIC's fast convergence (RFC 8312, 4.6), which botocore leaves out: throttled
             // below the last ceiling means others are taking a larger share; aim lower, to make
-            // room for them. This is what brings daemons sharing a quota to even shares.
+            // room for them. It helps daemons sharing a quota even out (not yet enough: docs/fleet.md).
             wMax = sendingAt < wMax ? sendingAt * (1 + parameters.beta) / 2 : sendingAt
             k = Self.zeroPoint(wMax: wMax, beta: parameters.beta, scale: parameters.scale)
             lastThrottle = t
