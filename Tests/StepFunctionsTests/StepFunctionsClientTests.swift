@@ -71,6 +71,18 @@ struct StepFunctionsClientTests {
         }
     }
 
+    /// A heartbeat with a deadline: each retry is put off at most half the time left, so all of
+    /// them go before the deadline, where the policy alone would wait 1 s, 2 s, then 4 s.
+    @Test func aThrottledHeartbeatIsRetriedBeforeItsDeadline() async throws {
+        let throttled = ScriptedServer.Reply.error(status: .badRequest, type: "ThrottlingException", message: "Rate exceeded")
+        let policy = RetryPolicy(maxAttempts: 5, baseDelay: .seconds(1), maxDelay: .seconds(10))
+        try await withClient([throttled, throttled, throttled, .ok("{}")], retry: policy, jitter: [1.0]) { client, server, clock in
+            try await client.sendTaskHeartbeat(token: TaskToken("tok"), within: .milliseconds(400))
+            #expect(server.received.count == 4)
+            #expect(clock.sleeps == [.milliseconds(200), .milliseconds(100), .milliseconds(50)])
+        }
+    }
+
     @Test func serverErrorsAndDroppedConnectionsAreRetried() async throws {
         let unavailable = ScriptedServer.Reply.error(status: .serviceUnavailable, type: "ServiceUnavailable", message: "busy")
         try await withClient([unavailable, .drop, .ok("{}")], jitter: [0]) { client, server, clock in

@@ -95,7 +95,8 @@ public final class AdaptiveRateLimiter: Sendable {
     /// only wait.)
     private func othersWaiting() -> Bool {
         [RateLimitedAPI.sendTaskSuccess, .sendTaskFailure, .sendTaskHeartbeat].contains { api in
-            Double(waiting(api)) > max(1, limit(api) ?? 0)
+            let waiting = waiting(api)  // nearly always 0: then the limit is not even read
+            return waiting > 1 && Double(waiting) > max(1, limit(api) ?? 0)
         }
     }
 }

@@ -15,6 +15,9 @@ public final class LambdaRunner: ProcessRunner {
     /// it (a reload can remove an activity and add it back while the old pool still drains; the
     /// old one's end must not stop the processes the new one uses).
     private let pools = Mutex<[String: (pool: WarmProcessPool, users: [DrainSignal])]>([:])
+    /// `pools.count`, readable without the lock: a stdio poll (the common case, once per poll)
+    /// checks it instead of taking the lock and building the ARN's text.
+    private let poolCount = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - stdio: starts every process, warm ones included (own session, clean environment,
@@ -35,7 +38,12 @@ public final class LambdaRunner: ProcessRunner {
     public func reserve(for activity: ActivityConfiguration, until drain: DrainSignal) async -> HandlerReservation? {
         guard activity.handlerProtocol == .lambda else {
             // A reload turned a lambda activity into a stdio one: its warm processes go.
-            if let old = pools.withLock({ $0.removeValue(forKey: activity.arn.description) }) { await old.pool.retire() }
+            if poolCount.load(ordering: .relaxed) > 0, let old = pools.withLock({ pools in
+                defer { poolCount.store(pools.count, ordering: .relaxed) }
+                return pools.removeValue(forKey: activity.arn.description)
+            }) {
+                await old.pool.retire()
+            }
             return drain.isDraining ? nil : .immediate
         }
         return await pool(for: activity, size: activity.concurrency, user: drain).reserve(until: drain)
@@ -53,6 +61,7 @@ public final class LambdaRunner: ProcessRunner {
                 return nil
             }
             pools[key] = nil
+            poolCount.store(pools.count, ordering: .relaxed)
             return entry.pool
         }
         await retired?.retire()
@@ -76,6 +85,7 @@ public final class LambdaRunner: ProcessRunner {
             }()
             if let user, !entry.users.contains(where: { $0 === user }) { entry.users.append(user) }
             pools[key] = entry
+            poolCount.store(pools.count, ordering: .relaxed)
             return entry.pool
         }
         pool.configure(spec, size: size ?? max(minimumSize, pool.slotCount))
