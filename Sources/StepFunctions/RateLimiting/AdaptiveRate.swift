@@ -22,7 +22,7 @@ public struct AdaptiveRate: Sendable, Equatable {
         /// Fraction of the throttled rate kept after a throttle (botocore: 0.7).
         public var beta: Double = 0.7
         /// How fast the limit climbs after a cut, calls/s per second (botocore has a cubic instead).
-        public var increase: Double = 0.7
+        public var increase: Double = 0.5
         /// The limit is at most this multiple of the measured rate while no call waits (botocore: 2).
         public var maxOverMeasured: Double = 2
         /// The lowest limit, calls/s (botocore's token bucket: 0.5).

@@ -46,8 +46,9 @@ struct AdaptiveRateTests {
             limits.append((t, try #require(recorded)))
         }
         #expect(zip(limits, limits.dropFirst()).allSatisfy { $0.limit <= $1.limit + 1e-9 }, "the limit only rises between throttles")
+        let step = AdaptiveRate.Parameters().increase
         for (t, limit) in limits {
-            #expect(abs(limit - (cut + 1 * (t - cutAt))) < 1e-9, "1 call/s more every second: \(limit) at \(t - cutAt) s")
+            #expect(abs(limit - (cut + step * (t - cutAt))) < 1e-9, "\(step) calls/s more every second: \(limit) at \(t - cutAt) s")
         }
     }
 
@@ -106,7 +107,7 @@ struct AdaptiveRateDeparturesTests {
         let withCap = try #require(cappedLimit)
         let withBacklog = try #require(backloggedLimit)
         #expect(withCap <= 2 * capped.measuredRate + 1e-9)
-        #expect(abs(withBacklog - (0.5 + 1 * (t - cutAt))) < 1e-9, "\(withBacklog)")
+        #expect(abs(withBacklog - (0.5 + AdaptiveRate.Parameters().increase * (t - cutAt))) < 1e-9, "\(withBacklog)")
         #expect(withBacklog > withCap)
     }
 }
