@@ -1,25 +1,29 @@
 import Foundation
 
-/// The send rate of one API, decided the way the AWS SDKs' "adaptive" retry mode decides it
-/// (botocore `retries/adaptive.py` and `retries/throttling.py`; docs/fleet.md says what was taken
-/// and what was changed). Pure: responses come in with the time they arrived, as the offset from
-/// any fixed origin, and `limit` says how fast calls may go now.
+/// The send rate of one API, learnt from the service's answers in the spirit of the AWS SDKs'
+/// "adaptive" retry mode (botocore `retries/adaptive.py` and `retries/throttling.py`; docs/fleet.md
+/// says what was taken and what was changed). Pure: responses come in with the time they arrived,
+/// as the offset from any fixed origin, and `limit` says how fast calls may go now.
 ///
 /// - Until the first throttle there is no limit: a worker that is never throttled pays nothing.
-/// - A throttle sets the ceiling `wMax` to the rate being sent at (measured, or the limit already
-///   in force if lower) and cuts the limit to `beta` of it (multiplicative decrease).
-/// - Each success then raises the limit along the cubic `scale * (t - k)^3 + wMax`, where `t` is the
-///   time since the last throttle and `k` the time the curve takes to climb back to `wMax`: fast
-///   at first, flat near the rate that was throttled, then probing above it.
+/// - A throttle cuts the limit to `beta` of the rate being sent at (the limit in force while calls
+///   wait for it; otherwise the measured rate, or the limit if lower): multiplicative decrease.
+/// - Each success then raises it along a straight line, `increase` calls/s per second from the
+///   cut: additive increase, the same for every daemon whatever its rate. That is what evens out
+///   daemons sharing one quota (AIMD, Chiu and Jain 1989): each shortage cuts the larger rate by
+///   more, each second raises all by the same. botocore climbs along CUBIC's curve back to the rate
+///   each client was throttled at, which keeps whatever ratio the clients had.
 /// - A success raises the limit no higher than twice the measured rate, so an idle spell does
-///   not bank a burst (and, unlike botocore, never lowers it).
+///   not bank a burst, except while calls wait for the limit (the measured rate is then the limit
+///   itself echoing back, and the cap would hold a starved lane near the floor); and unlike
+///   botocore, a success never lowers it.
 public struct AdaptiveRate: Sendable, Equatable {
     public struct Parameters: Sendable, Equatable {
         /// Fraction of the throttled rate kept after a throttle (botocore: 0.7).
         public var beta: Double = 0.7
-        /// How steeply the cubic climbs, in calls/s per s^3 (botocore: 0.4).
-        public var scale: Double = 0.4
-        /// The limit is at most this multiple of the measured rate (botocore: 2).
+        /// How fast the limit climbs after a cut, calls/s per second (botocore has a cubic instead).
+        public var increase: Double = 0.5
+        /// The limit is at most this multiple of the measured rate while no call waits (botocore: 2).
         public var maxOverMeasured: Double = 2
         /// The lowest limit, calls/s (botocore's token bucket: 0.5).
         public var minimumRate: Double = 0.5
@@ -36,8 +40,8 @@ public struct AdaptiveRate: Sendable, Equatable {
     public private(set) var limit: Double?
     /// The smoothed rate of responses, calls/s.
     public private(set) var measuredRate: Double = 0
-    private var wMax: Double = 0
-    private var k: Double = 0
+    /// Where the last cut put the limit, and when.
+    private var cutTo: Double = 0
     private var lastThrottle: Double = 0
     /// nil until the first answer: botocore measures from the client's creation, so the first
     /// answer after a quiet start reads as a rate of one call per idle second, and a throttle
@@ -53,14 +57,16 @@ public struct AdaptiveRate: Sendable, Equatable {
     }
 
     /// A response arrived at `now` to a call sent at `sentAt` (default: just now): throttled or
-    /// not. Returns the new limit.
+    /// not; `backlogged`: calls were waiting for the limit when it came. Returns the new limit.
     ///
     /// Unlike botocore, a throttle answering a call sent before the last cut does not cut again:
     /// the calls in flight when the bucket ran dry come back throttled together, and one empty
-    /// bucket is one congestion signal (as TCP's CUBIC reduces once per loss event), not one per
-    /// call, which would compound 0.7 into 0.7^n.
+    /// bucket is one congestion signal (as TCP reduces once per loss event), not one per call,
+    /// which would compound 0.7 into 0.7^n.
     @discardableResult
-    public mutating func record(throttled: Bool, at now: Duration, sentAt: Duration? = nil) -> Double? {
+    public mutating func record(
+        throttled: Bool, at now: Duration, sentAt: Duration? = nil, backlogged: Bool = false
+    ) -> Double? {
         let t = now.seconds
         measure(at: t)
         if throttled, limit != nil, let sentAt, sentAt.seconds < lastThrottle {
@@ -71,20 +77,19 @@ public struct AdaptiveRate: Sendable, Equatable {
         let measured = measuredRate > 0 ? measuredRate : answers / max(t - (firstAnswer ?? t), 0.05)
         let next: Double
         if throttled {
-            let sendingAt = limit.map { min(measured, $0) } ?? measured
-            // CUBIC's fast convergence (RFC 8312, 4.6), which botocore leaves out: throttled
-            // below the last ceiling means others are taking a larger share; aim lower, to make
-            // room for them. It helps daemons sharing a quota even out (not yet enough: docs/fleet.md).
-            wMax = sendingAt < wMax ? sendingAt * (1 + parameters.beta) / 2 : sendingAt
-            k = Self.zeroPoint(wMax: wMax, beta: parameters.beta, scale: parameters.scale)
-            lastThrottle = t
+            // While calls wait for it, the limit is the rate being sent at; the measured rate lags
+            // it by an amount that depends on the rate (half-second buckets), and cutting from it
+            // would leave two lanes cut at the same moments at different rates for good.
+            let sendingAt = limit.map { backlogged ? $0 : min(measured, $0) } ?? measured
             next = sendingAt * parameters.beta
+            cutTo = max(parameters.minimumRate, next)
+            lastThrottle = t
         } else {
             guard limit != nil else { return nil }
-            let dt = t - lastThrottle - k
-            next = parameters.scale * dt * dt * dt + wMax
+            next = cutTo + parameters.increase * (t - lastThrottle)
         }
-        let capped = max(parameters.minimumRate, min(next, parameters.maxOverMeasured * measured))
+        let cap = backlogged ? Double.infinity : parameters.maxOverMeasured * measured
+        let capped = max(parameters.minimumRate, min(next, cap))
         // Unlike botocore, a success never lowers the limit: where the measured rate lags the
         // limit (calls that wait between heartbeats, retries asleep), botocore's cap pulls the
         // limit down on successes, the lane sends less, measures less, and spirals to the floor.
@@ -111,11 +116,6 @@ public struct AdaptiveRate: Sendable, Equatable {
 
     private static func bucket(of t: Double, width: Double) -> Double {
         (t / width).rounded(.down) * width
-    }
-
-    /// The time the cubic takes to climb from `beta * wMax` back to `wMax`.
-    static func zeroPoint(wMax: Double, beta: Double, scale: Double) -> Double {
-        cbrt(max(0, wMax * (1 - beta) / scale))
     }
 }
 

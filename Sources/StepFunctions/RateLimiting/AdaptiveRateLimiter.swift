@@ -79,9 +79,10 @@ public final class AdaptiveRateLimiter: Sendable {
         guard let lane = lanes[api] else { return }
         if throttled { observer?.throttled(api) }
         let now = time.now()
+        let backlogged = lane.gate.waiting > 0
         let (before, after) = lane.rate.withLock { rate in
             let before = rate.limit
-            return (before, rate.record(throttled: throttled, at: now, sentAt: sentAt))
+            return (before, rate.record(throttled: throttled, at: now, sentAt: sentAt, backlogged: backlogged))
         }
         guard before != after else { return }
         lane.gate.setRate(after)
