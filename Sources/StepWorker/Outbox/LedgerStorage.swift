@@ -1,6 +1,6 @@
 public import StepFunctions
 
-/// Where the ledger keeps its records: `LedgerFiles` (the state directory). Every call blocks
+/// Where the ledger keeps its records: `LedgerJournal` (the state directory's journal). Every call blocks
 /// on the disk; `TaskLedger` makes them on `BlockingIO`'s threads, never on Swift's
 /// cooperative pool. A protocol so tests can watch where the calls run and fail them.
 package protocol LedgerStorage: Sendable {
@@ -8,9 +8,10 @@ package protocol LedgerStorage: Sendable {
     func recordStarted(token: TaskToken, activityArn: String) throws
     /// Keeps `result` until `acknowledge` (durable) and clears the task's running record.
     func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws
-    /// The service took the result (or said the token is dead): forget it.
+    /// The service took the result (or said the token is dead): forget it (need not be durable:
+    /// a result a crash brings back is sent again and refused as finished).
     func acknowledge(token: TaskToken) throws
-    /// The task ended with nothing to report: clear every record of it.
+    /// The task ended with nothing to report: clear every record of it (need not be durable).
     func forget(token: TaskToken) throws
     /// At start: every task a previous run left running becomes a `Worker.Interrupted` result;
     /// returns every result waiting to be sent. Unreadable records are moved aside.

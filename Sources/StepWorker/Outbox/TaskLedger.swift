@@ -5,7 +5,7 @@ import Systemd
 
 /// The worker's promise that no result is lost (DESIGN section 5), in one owner: the in-flight
 /// record of a running task, the kept result, its delivery, its removal, and recovery at start.
-/// Every way a task ends goes through `settle(_:…)`, which keeps the result on disk (fsync)
+/// Every way a task ends goes through `settle(_:…)`, which keeps the result on disk (synced)
 /// before the first send, delivers it, clears it once the service answered for good, and logs
 /// the task's one outcome entry (`MESSAGE_ID` = `JournalMessageID.taskOutcome`).
 ///
@@ -28,9 +28,9 @@ public struct TaskLedger: Sendable {
     let delivery: ResultDelivery
     let metrics: WorkerMetrics
 
-    /// Uses (and creates) `inflight/` and `outbox/` under `stateDirectory`.
+    /// Uses (and creates) the journal `ledger.journal` under `stateDirectory` (`LedgerJournal`).
     public init(stateDirectory: String, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics()) throws(DurableFileError) {
-        self.init(storage: try LedgerFiles(stateDirectory: stateDirectory), delivery: delivery, metrics: metrics)
+        self.init(storage: try LedgerJournal(stateDirectory: stateDirectory), delivery: delivery, metrics: metrics)
     }
 
     package init(storage: any LedgerStorage, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics()) {

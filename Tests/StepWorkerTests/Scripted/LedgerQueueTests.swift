@@ -19,7 +19,7 @@ struct LedgerQueueTests {
     static let currentQueueLabel: @convention(c) (OpaquePointer?) -> UnsafePointer<CChar> = unsafeBitCast(
         dlsym(nil, "dispatch_queue_get_label"), to: (@convention(c) (OpaquePointer?) -> UnsafePointer<CChar>).self)
 
-    /// `LedgerFiles`, noting the queue each call runs on (`LedgerStorage` is internal: hence
+    /// `LedgerJournal`, noting the queue each call runs on (`LedgerStorage` is internal: hence
     /// `@testable`).
     final class QueueRecordingStorage: LedgerStorage {
         struct Call: Sendable, Equatable {
@@ -28,12 +28,12 @@ struct LedgerQueueTests {
             var queue: String
         }
 
-        let files: LedgerFiles
+        let files: LedgerJournal
         /// When set, every call fails as a full disk would, after it was noted.
         let failing: Bool
         private let recorded = Mutex<[Call]>([])
 
-        init(_ files: LedgerFiles, failing: Bool = false) {
+        init(_ files: LedgerJournal, failing: Bool = false) {
             self.files = files
             self.failing = failing
         }
@@ -48,7 +48,7 @@ struct LedgerQueueTests {
         }
 
         private func fail(_ name: String) throws {
-            if failing { throw DurableFileError(operation: name, path: files.outboxDirectory, errno: ENOSPC) }
+            if failing { throw DurableFileError(operation: name, path: files.journalPath, errno: ENOSPC) }
         }
 
         func recordStarted(token: TaskToken, activityArn: String) throws {
@@ -82,7 +82,7 @@ struct LedgerQueueTests {
     }
 
     func recordingLedger(_ h: ScriptedHarness, failing: Bool = false) throws -> (TaskLedger, QueueRecordingStorage) {
-        let storage = QueueRecordingStorage(try LedgerFiles(stateDirectory: h.stateDirectory), failing: failing)
+        let storage = QueueRecordingStorage(try LedgerJournal(stateDirectory: h.stateDirectory), failing: failing)
         return (TaskLedger(storage: storage, delivery: h.delivery(), metrics: h.metrics), storage)
     }
 
