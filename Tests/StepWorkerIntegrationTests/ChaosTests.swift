@@ -62,8 +62,11 @@ struct ChaosTests {
         }
         let where_ = "seed \(plan.seed), logs in \(directory)"
         // Temporary files of writes a kill interrupted are removed by the next start, so the
-        // last, clean run leaves nothing at all.
-        let records = leftovers
+        // last, clean run leaves nothing at all, but for the torn journal tails a power cut
+        // leaves (`--torn-tails`): kept aside as ledger.journal.N.corrupt, counted here.
+        let tornTails = leftovers.filter { order != nil && $0.hasPrefix("/ledger.journal.") && $0.hasSuffix(".corrupt") }
+        let records = leftovers.filter { !tornTails.contains($0) }
+        if order != nil { print("chaos: torn journal tails kept aside after the cuts: \(tornTails.count)") }
         #expect(account.problems.isEmpty, "\(account.problems.prefix(20).joined(separator: "\n")) (\(where_))")
         #expect(exitStatus == 0, "the last run did not stop cleanly (\(where_))")
         #expect(records.isEmpty, "left in the state directory: \(records) (\(where_))")
