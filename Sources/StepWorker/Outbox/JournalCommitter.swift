@@ -1,17 +1,23 @@
-import Glibc
+import Foundation
 
-/// Group commit for the journal: `CommitQueue`'s decisions under a lock, the file work outside
-/// it. A writer queues its record and, if no one is committing, commits everything queued
-/// itself; otherwise it waits (a durable record) or goes on (an acknowledgement), and a
-/// waiting writer takes the next batch when the seat is free. The state (`LedgerState`) is
-/// updated in the order records are queued, so a compaction's snapshot is the file's state.
+/// The journal's one writer: a thread of its own that takes every record queued while its
+/// previous batch ran (`CommitQueue`), writes them in one `write`, `fdatasync`s if any of them
+/// must be durable, then resumes all their writers. A writer waits in an `async` call, holding
+/// no thread: the disk work never runs on Swift's cooperative pool, and as many records can
+/// share a sync as there are tasks ready at once. The fold of the records (`LedgerState`) is
+/// updated in the order they are queued, so a compaction's snapshot is what the file holds
+/// once the batch is written. Whole-file work (`recover`) runs on the same thread, between
+/// batches, so the file has one owner.
 final class JournalCommitter: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    // Guarded by `mutex`.
-    private var queue = CommitQueue<DurableFileError>()
+    typealias Waiter = CheckedContinuation<Void, any Error>
+
+    private let lock = NSCondition()
+    // Guarded by `lock`.
+    private var queue = CommitQueue<Waiter>()
+    private var jobs: [() -> Void] = []
     private var state: LedgerState
-    // Touched only by the seat holder (`queue.committing`), outside the lock.
+    private var stopping = false
+    // The committer thread's alone.
     private var file: JournalFile
     private let compactAbove: Int
 
@@ -19,87 +25,95 @@ final class JournalCommitter: @unchecked Sendable {
         self.file = file
         self.state = state
         self.compactAbove = compactAbove
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
+        let thread = Thread { [self] in run() }  // holds the committer until `stop()`
+        thread.name = "stepworker.ledger-journal"
+        thread.start()
     }
 
     deinit {
-        close(file.fd)
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-        condition.deallocate()
+        file.close()
     }
 
-    /// Queues `record`; with `sync`, returns once it is durable (or throws the batch's error).
-    func submit(_ record: JournalRecord, sync: Bool) throws(DurableFileError) {
+    /// Queues `record` and returns once it is written (and, with `sync`, durable), or throws the
+    /// error its batch met.
+    func submit(_ record: JournalRecord, sync: Bool) async throws {
         let bytes = JournalFormat.encode(record)
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        state.apply(record)
-        let ticket = queue.enqueue(bytes, sync: sync)
-        while true {
-            switch queue.outcome(of: ticket) {
-            case .done:
-                writeLeftovers()
-                return
-            case .failed(let error):
-                writeLeftovers()
-                throw error
-            case .waiting:
-                if let batch = queue.takeBatch() {
-                    commit(batch)
-                } else if !sync {
-                    return  // the committer at work, or the next one, writes it
-                } else {
-                    pthread_cond_wait(condition, mutex)
-                }
-            }
+        try await withCheckedThrowingContinuation { (waiter: Waiter) in
+            lock.lock()
+            state.apply(record)
+            queue.enqueue(bytes, sync: sync, waiter: waiter)
+            lock.signal()
+            lock.unlock()
         }
     }
 
-    /// Runs `body` with the file to itself (no batch in progress), then makes its state the
-    /// ledger's. For `recover()`.
-    func exclusively<T>(_ body: (inout JournalFile) throws(DurableFileError) -> (LedgerState, T)) throws(DurableFileError) -> T {
-        pthread_mutex_lock(mutex)
-        while !queue.takeSeat() { pthread_cond_wait(condition, mutex) }
-        pthread_mutex_unlock(mutex)
-        let outcome = Result { () throws(DurableFileError) in try body(&file) }
-        pthread_mutex_lock(mutex)
-        if case .success(let (state, _)) = outcome { self.state = state }
-        queue.leaveSeat()
-        pthread_cond_broadcast(condition)
-        pthread_mutex_unlock(mutex)
-        return try outcome.get().1
+    /// Runs `body` on the committer's thread with the file to itself, makes the state it
+    /// returns the ledger's, and returns its value. Blocks the caller until then.
+    func exclusively<T>(_ body: @escaping (inout JournalFile) throws(DurableFileError) -> (LedgerState, T)) throws(DurableFileError) -> T {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var outcome: Result<T, DurableFileError>?
+        lock.lock()
+        jobs.append { [self] in
+            let result = Result { () throws(DurableFileError) in try body(&file) }
+            if case .success(let (state, _)) = result {
+                lock.lock()
+                self.state = state
+                lock.unlock()
+            }
+            outcome = result.map(\.1)
+            done.signal()
+        }
+        lock.signal()
+        lock.unlock()
+        done.wait()
+        return try outcome!.get()
     }
 
-    /// With the lock held and the seat taken by `batch`: writes it (or compacts, which covers
-    /// it) with the lock released, then wakes every waiter.
-    private func commit(_ batch: CommitQueue<DurableFileError>.Batch) {
-        let snapshot = file.wantsCompaction(above: compactAbove) ? state : nil
-        pthread_mutex_unlock(mutex)
-        var failure: DurableFileError?
+    /// Lets the thread end once everything queued is written (when the ledger is let go).
+    func stop() {
+        lock.lock()
+        stopping = true
+        lock.signal()
+        lock.unlock()
+    }
+
+    private func run() {
+        lock.lock()
+        while true {
+            while queue.isEmpty && jobs.isEmpty && !stopping { lock.wait() }
+            if !jobs.isEmpty {
+                let job = jobs.removeFirst()
+                lock.unlock()
+                job()
+                lock.lock()
+                continue
+            }
+            guard let batch = queue.takeBatch() else { break }  // stopping, and nothing left
+            let snapshot = file.wantsCompaction(above: compactAbove) ? state : nil
+            lock.unlock()
+            let failure = write(batch, compacting: snapshot)
+            for waiter in batch.waiters {
+                if let failure { waiter.resume(throwing: failure) } else { waiter.resume() }
+            }
+            lock.lock()
+        }
+        lock.unlock()
+    }
+
+    private func write(_ batch: CommitQueue<Waiter>.Batch, compacting snapshot: LedgerState?) -> DurableFileError? {
         do throws(DurableFileError) {
             if let snapshot {
                 do throws(DurableFileError) {
                     try file.replace(with: snapshot)
+                    return nil
                 } catch {
                     // The old journal is whole: keep appending to it, and compact another time.
-                    try file.append(batch.bytes, sync: batch.sync)
                 }
-            } else {
-                try file.append(batch.bytes, sync: batch.sync)
             }
+            try file.append(batch.bytes, sync: batch.sync)
+            return nil
         } catch {
-            failure = error
+            return error
         }
-        pthread_mutex_lock(mutex)
-        queue.finish(batch, error: failure)
-        pthread_cond_broadcast(condition)
-    }
-
-    /// Acknowledgements queued while the last batch ran, with no durable writer to take them.
-    private func writeLeftovers() {
-        while queue.hasUnsyncedLeftovers, let batch = queue.takeBatch() { commit(batch) }
     }
 }

@@ -18,7 +18,7 @@ struct JournalFile: Sendable {
         if fd >= 0 {
             guard fsync(fd) == 0 else {
                 let error = errno
-                close(fd)
+                Glibc.close(fd)
                 throw DurableFileError(operation: "fsync", path: path, errno: error)
             }
             try DurableFile.syncDirectory(directory)
@@ -49,6 +49,10 @@ struct JournalFile: Sendable {
         }
     }
 
+    func close() {
+        _ = Glibc.close(fd)
+    }
+
     /// Whether the file has grown enough that rewriting it is worth it.
     func wantsCompaction(above limit: Int) -> Bool {
         size > limit && size > 2 * compactedSize
@@ -62,7 +66,7 @@ struct JournalFile: Sendable {
         try DurableFile.write(bytes, to: path, in: directory)
         let fresh = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fresh >= 0 else { throw DurableFileError(operation: "open", path: path, errno: errno) }
-        close(fd)
+        Glibc.close(fd)
         fd = fresh
         size = bytes.count
         compactedSize = bytes.count

@@ -2,14 +2,14 @@ import Glibc
 import POSIXSupport
 package import StepFunctions
 
-/// The ledger's records on disk (`TaskLedger` is the only user; it runs these calls on
-/// `BlockingIO`'s threads): one append-only journal, `ledger.journal` in the state directory
+/// The ledger's records on disk (`TaskLedger` is the only user): one append-only journal, `ledger.journal` in the state directory
 /// (format in `JournalFormat`), whose records fold into what is kept (`LedgerState`).
 ///
 /// A task's started record is appended when the task is received, its result before the first
 /// send, and a cleared record once the service acknowledged the result or said the token is
-/// dead. Started records and results are durable before the call returns; records that finish
-/// together share one write and one `fdatasync` (group commit, `JournalCommitter`). Cleared
+/// dead. Started records and results are durable before the call returns; records that are
+/// ready together share one write and one `fdatasync` (group commit, `JournalCommitter`, on a
+/// thread of its own: a caller waits without holding a thread). Cleared
 /// records are written but not synced: one a crash loses brings the result back, sent again
 /// and refused by the service as finished, never an older "running" state (a result is never
 /// replaced by a running record, `LedgerState.apply`).
@@ -40,20 +40,24 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
         committer = JournalCommitter(file: file, state: LedgerState(parsed.records), compactAbove: compactAbove)
     }
 
-    package func recordStarted(token: TaskToken, activityArn: String) throws {
-        try committer.submit(.started(token: token.rawValue, activityArn: activityArn), sync: true)
+    deinit {
+        committer.stop()
     }
 
-    package func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws {
-        try committer.submit(.result(token: token.rawValue, activityArn: activityArn, result), sync: true)
+    package func recordStarted(token: TaskToken, activityArn: String) async throws {
+        try await committer.submit(.started(token: token.rawValue, activityArn: activityArn), sync: true)
     }
 
-    package func acknowledge(token: TaskToken) throws {
-        try committer.submit(.cleared(fingerprint: token.fingerprint), sync: false)
+    package func store(_ result: TaskResult, token: TaskToken, activityArn: String) async throws {
+        try await committer.submit(.result(token: token.rawValue, activityArn: activityArn, result), sync: true)
     }
 
-    package func forget(token: TaskToken) throws {
-        try committer.submit(.cleared(fingerprint: token.fingerprint), sync: false)
+    package func acknowledge(token: TaskToken) async throws {
+        try await committer.submit(.cleared(fingerprint: token.fingerprint), sync: false)
+    }
+
+    package func forget(token: TaskToken) async throws {
+        try await committer.submit(.cleared(fingerprint: token.fingerprint), sync: false)
     }
 
     package func recover() throws -> LedgerRecovery {

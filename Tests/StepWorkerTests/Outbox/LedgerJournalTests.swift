@@ -18,25 +18,25 @@ import Testing
 
     var journalBytes: [UInt8] { get throws { Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/ledger.journal"))) } }
 
-    @Test func aStoredResultSurvivesARestartUntilAcknowledged() throws {
+    @Test func aStoredResultSurvivesARestartUntilAcknowledged() async throws {
         let ledger = try LedgerJournal(stateDirectory: directory)
-        try ledger.recordStarted(token: token(1), activityArn: arn)
-        try ledger.store(.success(output: #"{"a":1}"#), token: token(1), activityArn: arn)
+        try await ledger.recordStarted(token: token(1), activityArn: arn)
+        try await ledger.store(.success(output: #"{"a":1}"#), token: token(1), activityArn: arn)
 
         let restarted = try LedgerJournal(stateDirectory: directory)
         let recovered = try restarted.recover()
         #expect(recovered.pending == [PendingResult(token: token(1), activityArn: arn, result: .success(output: #"{"a":1}"#))])
         #expect(recovered.unreadable.isEmpty)
 
-        try restarted.acknowledge(token: token(1))
+        try await restarted.acknowledge(token: token(1))
         #expect(try LedgerJournal(stateDirectory: directory).recover().pending.isEmpty)
     }
 
-    @Test func aTaskLeftRunningBecomesWorkerInterrupted() throws {
+    @Test func aTaskLeftRunningBecomesWorkerInterrupted() async throws {
         let ledger = try LedgerJournal(stateDirectory: directory)
-        try ledger.recordStarted(token: token(2), activityArn: arn)
-        try ledger.recordStarted(token: token(3), activityArn: arn)
-        try ledger.store(.failure(error: "Handler.Failed", cause: "exit 1"), token: token(3), activityArn: arn)
+        try await ledger.recordStarted(token: token(2), activityArn: arn)
+        try await ledger.recordStarted(token: token(3), activityArn: arn)
+        try await ledger.store(.failure(error: "Handler.Failed", cause: "exit 1"), token: token(3), activityArn: arn)
 
         let pending = try LedgerJournal(stateDirectory: directory).recover().pending
         #expect(pending.count == 2)
@@ -56,17 +56,17 @@ import Testing
         #expect(state.pending.map(\.result) == [.success(output: "7")])
     }
 
-    @Test func aForgottenTaskLeavesNothing() throws {
+    @Test func aForgottenTaskLeavesNothing() async throws {
         let ledger = try LedgerJournal(stateDirectory: directory)
-        try ledger.recordStarted(token: token(4), activityArn: arn)
-        try ledger.forget(token: token(4))
+        try await ledger.recordStarted(token: token(4), activityArn: arn)
+        try await ledger.forget(token: token(4))
         #expect(LedgerJournal.kept(stateDirectory: directory).isEmpty)
         #expect(try ledger.recover().pending.isEmpty)
     }
 
-    @Test func theJournalIsPrivateAndHoldsNoFileNamedByToken() throws {
+    @Test func theJournalIsPrivateAndHoldsNoFileNamedByToken() async throws {
         let ledger = try LedgerJournal(stateDirectory: directory)
-        try ledger.store(.success(output: "1"), token: token(6), activityArn: arn)
+        try await ledger.store(.success(output: "1"), token: token(6), activityArn: arn)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["ledger.journal"])
         let fileMode = try FileManager.default.attributesOfItem(atPath: "\(directory)/ledger.journal")[.posixPermissions] as? Int
         let directoryMode = try FileManager.default.attributesOfItem(atPath: directory)[.posixPermissions] as? Int
@@ -86,9 +86,9 @@ import Testing
 
     /// A torn or damaged journal never stops a start: what checks out is recovered, the rest
     /// is copied aside as `ledger.journal.N.corrupt` and named.
-    @Test func aCorruptRecordInTheMiddleIsKeptAsideAndTheRestRecovered() throws {
+    @Test func aCorruptRecordInTheMiddleIsKeptAsideAndTheRestRecovered() async throws {
         let ledger = try LedgerJournal(stateDirectory: directory)
-        for n in 10..<13 { try ledger.store(.success(output: "\(n)"), token: token(n), activityArn: arn) }
+        for n in 10..<13 { try await ledger.store(.success(output: "\(n)"), token: token(n), activityArn: arn) }
         var bytes = try journalBytes
         let second = JournalFormat.encode(.result(token: token(10).rawValue, activityArn: arn, .success(output: "10"))).count
         bytes[second + 40] ^= 0x10  // inside the second record
@@ -108,11 +108,9 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for n in 0..<64 {
                 group.addTask {
-                    await BlockingIO.run {
-                        try? ledger.recordStarted(token: token(n), activityArn: arn)
-                        try? ledger.store(.success(output: "\(n)"), token: token(n), activityArn: arn)
-                        if n % 2 == 0 { try? ledger.acknowledge(token: token(n)) }
-                    }
+                    try? await ledger.recordStarted(token: token(n), activityArn: arn)
+                    try? await ledger.store(.success(output: "\(n)"), token: token(n), activityArn: arn)
+                    if n % 2 == 0 { try? await ledger.acknowledge(token: token(n)) }
                 }
             }
         }
@@ -122,13 +120,13 @@ import Testing
         #expect(pending.allSatisfy { $0.result != WorkerFailure.interrupted() })
     }
 
-    @Test func compactionKeepsOnlyWhatIsLive() throws {
+    @Test func compactionKeepsOnlyWhatIsLive() async throws {
         let ledger = try LedgerJournal(stateDirectory: directory, compactAbove: 8 << 10)
-        try ledger.store(.success(output: "kept"), token: token(1), activityArn: arn)
+        try await ledger.store(.success(output: "kept"), token: token(1), activityArn: arn)
         for n in 100..<160 {
-            try ledger.recordStarted(token: token(n), activityArn: arn)
-            try ledger.store(.success(output: "\(n)"), token: token(n), activityArn: arn)
-            try ledger.acknowledge(token: token(n))
+            try await ledger.recordStarted(token: token(n), activityArn: arn)
+            try await ledger.store(.success(output: "\(n)"), token: token(n), activityArn: arn)
+            try await ledger.acknowledge(token: token(n))
         }
         #expect(try journalBytes.count < 16 << 10, "compacted on the way")
         #expect(LedgerJournal.kept(stateDirectory: directory) == [token(1).fingerprint])
@@ -136,10 +134,10 @@ import Testing
 
     /// Compaction's crash points: a kill or power cut before the rename leaves the old journal
     /// whole next to a temporary file (removed at start); after it, the new journal whole.
-    @Test func aCompactionInterruptedBeforeItsRenameLeavesTheOldJournal() throws {
+    @Test func aCompactionInterruptedBeforeItsRenameLeavesTheOldJournal() async throws {
         let ledger = try LedgerJournal(stateDirectory: directory)
-        try ledger.recordStarted(token: token(1), activityArn: arn)
-        try ledger.store(.success(output: "1"), token: token(2), activityArn: arn)
+        try await ledger.recordStarted(token: token(1), activityArn: arn)
+        try await ledger.store(.success(output: "1"), token: token(2), activityArn: arn)
         let whole = JournalFormat.encode(.result(token: token(2).rawValue, activityArn: arn, .success(output: "1")))
         for cut in [0, 5, whole.count / 2, whole.count] {
             try Data(whole.prefix(cut)).write(to: URL(fileURLWithPath: "\(directory)/.tmp-1-\(cut)"))
@@ -152,7 +150,7 @@ import Testing
 
     /// An upgrade from the one-file-per-task layout (`inflight/`) and the first one (`outbox/`):
     /// every record is taken into the journal and the old files removed.
-    @Test func aStateDirectoryOfTheEarlierFormatsIsTakenIn() throws {
+    @Test func aStateDirectoryOfTheEarlierFormatsIsTakenIn() async throws {
         try LegacyLedgerFiles.write(.started(token: token(1).rawValue, activityArn: arn), stateDirectory: directory)
         try LegacyLedgerFiles.write(.result(token: token(2).rawValue, activityArn: arn, .success(output: "2")), stateDirectory: directory)
         // What the first format left after a crash between its two steps: a result in outbox/
@@ -176,7 +174,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/inflight").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/outbox") == ["0123456789abcdef.json.corrupt"])
         // Now only the journal holds them: acknowledged there, they stay gone.
-        for n in 1...3 { try ledger.acknowledge(token: token(n)) }
+        for n in 1...3 { try await ledger.acknowledge(token: token(n)) }
         #expect(try LedgerJournal(stateDirectory: directory).recover().pending.isEmpty)
     }
 }

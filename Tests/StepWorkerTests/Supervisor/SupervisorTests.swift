@@ -182,9 +182,9 @@ struct SupervisorTests {
             let outbox = try LedgerJournal(stateDirectory: h.stateDirectory)
             for _ in 0..<2 {
                 let task = try #require(try await h.client.getActivityTask(activityArn: arn, workerName: "previous"))
-                try outbox.recordStarted(token: task.token, activityArn: arn)
+                try await outbox.recordStarted(token: task.token, activityArn: arn)
                 if task.input.contains("done") {
-                    try outbox.store(.success(output: #"{"delivered":"later"}"#), token: task.token, activityArn: arn)
+                    try await outbox.store(.success(output: #"{"delivered":"later"}"#), token: task.token, activityArn: arn)
                 }
             }
             let supervisor = try h.supervisor(configuration)
@@ -210,8 +210,8 @@ struct SupervisorTests {
             let task = try #require(try await h.client.getActivityTask(activityArn: arn, workerName: "previous"))
             try await h.client.sendTaskSuccess(token: task.token, output: #"{"first":true}"#)
             let outbox = try LedgerJournal(stateDirectory: h.stateDirectory)
-            try outbox.recordStarted(token: task.token, activityArn: arn)  // as if the removal was lost
-            try outbox.store(.success(output: #"{"first":true}"#), token: task.token, activityArn: arn)
+            try await outbox.recordStarted(token: task.token, activityArn: arn)  // as if the removal was lost
+            try await outbox.store(.success(output: #"{"first":true}"#), token: task.token, activityArn: arn)
 
             let supervisor = try h.supervisor(configuration)
             let running = Task { await supervisor.run() }
