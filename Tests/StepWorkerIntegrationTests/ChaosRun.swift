@@ -1,6 +1,7 @@
 import Foundation
 import StepFunctions
 import StepFunctionsLocal
+import StepWorker
 import StepWorkerTestKit
 
 #if canImport(Glibc)
@@ -168,11 +169,9 @@ final class ChaosRun {
         }.sorted()
     }
 
-    private var leftovers: [String] {
-        ["outbox", "inflight"].flatMap { sub in
-            ((try? FileManager.default.contentsOfDirectory(atPath: "\(stateDirectory)/\(sub)")) ?? []).map { "\(sub)/\($0)" }
-        }
-    }
+    /// What the ledger still keeps (tasks by fingerprint, files of an earlier layout, temporary
+    /// and `*.corrupt` files).
+    private var leftovers: [String] { LedgerJournal.kept(stateDirectory: stateDirectory) }
 
     /// The handler: notes its start (`PID PPID TASK_ID INPUT`), runs the input's `sleep`, echoes the input.
     private func writeHandler() -> String {

@@ -34,11 +34,12 @@ struct ChaosTests {
         var fileSystem: PowerCutFileSystem?
         var stateDirectory = directory + "/state"
         if let order {
-            let mounted = try await PowerCutFileSystem(mountPoint: directory + "/disk", order: order)
+            // Torn tails: the journal's unsynced appends survive a cut in part, as on a disk.
+            let mounted = try await PowerCutFileSystem(mountPoint: directory + "/disk", order: order, tornTails: true)
             fileSystem = mounted
             // As systemd's StateDirectory= or the package leaves it: the directories exist durably.
             stateDirectory = mounted.mountPoint + "/state"
-            for sub in ["", "/inflight", "/outbox"] { #expect(Durably.makeDirectory(stateDirectory + sub) == 0) }
+            #expect(Durably.makeDirectory(stateDirectory) == 0)
         }
         let endpoint = LocalEndpointConfiguration(credentials: DaemonProcessTests.credentials, pollDuration: .seconds(1))
         let outcome = try await LocalSession.with(endpoint) { session in
@@ -61,8 +62,11 @@ struct ChaosTests {
         }
         let where_ = "seed \(plan.seed), logs in \(directory)"
         // Temporary files of writes a kill interrupted are removed by the next start, so the
-        // last, clean run leaves nothing at all.
-        let records = leftovers
+        // last, clean run leaves nothing at all, but for the torn journal tails a power cut
+        // leaves (`--torn-tails`): kept aside as ledger.journal.N.corrupt, counted here.
+        let tornTails = leftovers.filter { order != nil && $0.hasPrefix("/ledger.journal.") && $0.hasSuffix(".corrupt") }
+        let records = leftovers.filter { !tornTails.contains($0) }
+        if order != nil { print("chaos: torn journal tails kept aside after the cuts: \(tornTails.count)") }
         #expect(account.problems.isEmpty, "\(account.problems.prefix(20).joined(separator: "\n")) (\(where_))")
         #expect(exitStatus == 0, "the last run did not stop cleanly (\(where_))")
         #expect(records.isEmpty, "left in the state directory: \(records) (\(where_))")

@@ -1,6 +1,7 @@
 import Foundation
 import StepWorkerTestKit
 import StepFunctionsLocal
+import StepWorker
 import Testing
 
 /// Several activities for `stepworker run` as the built binary, and the helpers the load and
@@ -51,12 +52,8 @@ extension DaemonProcessTests.Harness {
         return (file, arns)
     }
 
-    /// Files left in the daemon's outbox and inflight journal (none once every result is taken).
-    var stateLeftovers: [String] {
-        ["outbox", "inflight"].flatMap { sub in
-            ((try? FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/state/\(sub)")) ?? []).map { "\(sub)/\($0)" }
-        }
-    }
+    /// What the daemon's ledger still keeps (none once every result is taken).
+    var stateLeftovers: [String] { LedgerJournal.kept(stateDirectory: "\(directory.path)/state") }
 
     /// SIGTERM, then the exit status once the daemon has drained (nil: it did not exit in time).
     func stop(_ process: Process, notify: NotifySocket, timeout: Duration = .seconds(30)) async -> Int32? {

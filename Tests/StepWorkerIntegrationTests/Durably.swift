@@ -6,15 +6,15 @@ import Glibc
 
 /// Durable steps for the tests that use the file system: write and fsync, fsync a directory.
 enum Durably {
-    /// Creates (or truncates) `path` with `text`; fsyncs it when `sync`.
+    /// Creates (or truncates) `path` with `text`; fsyncs it when `sync` (`fdatasync` with `dataOnly`).
     @discardableResult
-    static func write(_ text: String, to path: String, sync: Bool, append: Bool = false) -> Int32 {
+    static func write(_ text: String, to path: String, sync: Bool, append: Bool = false, dataOnly: Bool = false) -> Int32 {
         let fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return errno }
         defer { close(fd) }
         let bytes = Array(text.utf8)
         if bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) != bytes.count { return errno }
-        if sync && fsync(fd) != 0 { return errno }
+        if sync && (dataOnly ? fdatasync(fd) : fsync(fd)) != 0 { return errno }
         return 0
     }
 

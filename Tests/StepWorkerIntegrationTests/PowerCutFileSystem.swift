@@ -49,12 +49,13 @@ final class PowerCutFileSystem {
     }()
 
     /// Mounts a fresh, empty file system on `mountPoint` (created if needed).
-    init(mountPoint: String, order: Order) async throws {
+    /// With `tornTails`, a cut keeps a random prefix of each appended, unsynced file tail.
+    init(mountPoint: String, order: Order, tornTails: Bool = false) async throws {
         self.mountPoint = mountPoint
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.program.get())
-        process.arguments = ["--order=\(order.rawValue)", mountPoint]
+        process.arguments = ["--order=\(order.rawValue)"] + (tornTails ? ["--torn-tails"] : []) + [mountPoint]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

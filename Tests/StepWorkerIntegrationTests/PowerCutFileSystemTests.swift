@@ -11,10 +11,12 @@ import Glibc
     "powercut-fs", .enabled(if: PowerCutFileSystem.isAvailable, "needs root, /dev/fuse, gcc and libfuse3-dev (scripts/install-deps.sh); the reason is printed"),
     .timeLimit(.minutes(1)))
 struct PowerCutFileSystemTests {
-    func withDisk(_ order: PowerCutFileSystem.Order, _ body: (PowerCutFileSystem, String) async throws -> Void) async throws {
+    func withDisk(
+        _ order: PowerCutFileSystem.Order, tornTails: Bool = false, _ body: (PowerCutFileSystem, String) async throws -> Void
+    ) async throws {
         let directory = ChaosTests.makeKeptDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let disk = try await PowerCutFileSystem(mountPoint: directory + "/disk", order: order)
+        let disk = try await PowerCutFileSystem(mountPoint: directory + "/disk", order: order, tornTails: tornTails)
         do {
             let dir = disk.mountPoint + "/d"
             #expect(Durably.makeDirectory(dir) == 0)
@@ -83,6 +85,46 @@ struct PowerCutFileSystemTests {
             #expect(Durably.read(dir + "/renamed") == "y")  // committed by another file's fsync
             #expect(Durably.read(dir + "/tmp") == nil)
             #expect(Durably.read(dir + "/data-only") == "")  // its name is durable, its data never was
+        }
+    }
+
+    /// fdatasync makes the file's bytes durable but no name, even in journal order (stricter
+    /// than ext4, which commits its journal when the size grew): the ledger's journal must not
+    /// count on it for its own name.
+    @Test func fdatasyncKeepsTheDataButCommitsNoName() async throws {
+        for order in [PowerCutFileSystem.Order.journal, .directory] {
+            try await withDisk(order) { disk, dir in
+                #expect(Durably.write("journal", to: dir + "/j", sync: true) == 0)
+                #expect(Durably.syncDirectory(dir) == 0)
+                #expect(Durably.write("+record", to: dir + "/j", sync: true, append: true, dataOnly: true) == 0)
+                #expect(Durably.write("x", to: dir + "/created", sync: true, dataOnly: true) == 0)
+                reboot(disk)
+                #expect(Durably.read(dir + "/j") == "journal+record", "\(order)")
+                #expect(Durably.read(dir + "/created") == nil, "\(order): its name was never committed")
+            }
+        }
+    }
+
+    /// With --torn-tails a cut keeps a prefix of an appended, unsynced tail, from none of it to
+    /// all of it; the synced part always stays, and a file rewritten in place loses its change.
+    @Test func aTornTailKeepsAPrefixOfTheUnsyncedAppend() async throws {
+        try await withDisk(.directory, tornTails: true) { disk, dir in
+            #expect(Durably.write("synced", to: dir + "/j", sync: true) == 0)
+            #expect(Durably.syncDirectory(dir) == 0)
+            var kept: Set<Int> = []
+            for _ in 0..<40 {
+                let before = Durably.read(dir + "/j") ?? ""
+                #expect(Durably.write("0123456789", to: dir + "/j", sync: false, append: true) == 0)
+                reboot(disk)
+                let after = try #require(Durably.read(dir + "/j"))
+                #expect(after.hasPrefix(before) && (before + "0123456789").hasPrefix(after))
+                kept.insert(after.count - before.count)
+                #expect(Durably.write(after, to: dir + "/j", sync: true) == 0)  // start again from what survived
+            }
+            #expect(kept.count > 1, "a random part survives, not always the same: \(kept.sorted())")
+            #expect(Durably.write("rewritten", to: dir + "/j", sync: false) == 0)
+            reboot(disk)
+            #expect(Durably.read(dir + "/j")?.hasPrefix("synced") == true)
         }
     }
 

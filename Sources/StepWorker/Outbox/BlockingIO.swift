@@ -1,8 +1,11 @@
 import Dispatch
 
-/// Runs blocking file-system work (the ledger's fsyncs) on threads of its own instead of Swift's
-/// cooperative pool, which has one thread per core: a thread waiting for the disk there is a
-/// core's worth of ready tasks (polls, heartbeats, deliveries) not running (docs/benchmark.md).
+/// Runs blocking file-system work (the ledger's recovery at start) on a dispatch queue instead of
+/// as a job of Swift's cooperative pool. On Linux this queue's threads come from libdispatch's
+/// global pool, which Swift's default executor shares (strace of the bench showed the ledger's
+/// fsyncs and the daemon's log writes on the same two or three threads), so a long wait here
+/// still costs the pool a thread: work on every task's path does not belong here (the journal's
+/// records are written on its own thread, `JournalCommitter`).
 enum BlockingIO {
     private static let queue = DispatchQueue(label: "stepworker.ledger-io", attributes: .concurrent)
 

@@ -92,10 +92,24 @@ enum DurableFile {
         return names.sorted()
     }
 
-    private static func syncDirectory(_ directory: String) throws(DurableFileError) {
+    static func syncDirectory(_ directory: String) throws(DurableFileError) {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw DurableFileError(operation: "open", path: directory, errno: errno) }
         defer { close(fd) }
         if fsync(fd) != 0 { throw DurableFileError(operation: "fsync", path: directory, errno: errno) }
+    }
+}
+
+/// Every name in a directory but `.` and `..` (none if it cannot be read).
+enum DirectoryNames {
+    static func all(in directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
     }
 }

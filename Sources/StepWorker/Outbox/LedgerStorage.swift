@@ -1,17 +1,20 @@
 public import StepFunctions
 
-/// Where the ledger keeps its records: `LedgerFiles` (the state directory). Every call blocks
-/// on the disk; `TaskLedger` makes them on `BlockingIO`'s threads, never on Swift's
-/// cooperative pool. A protocol so tests can watch where the calls run and fail them.
+/// Where the ledger keeps its records: `LedgerJournal` (the state directory's journal). The
+/// record calls are `async` and wait for the disk without holding a thread (the journal's own
+/// thread does the disk work); `recover()` blocks, and `TaskLedger` runs it on `BlockingIO`'s
+/// threads, never on Swift's cooperative pool. A protocol so tests can watch the calls and
+/// fail them.
 package protocol LedgerStorage: Sendable {
     /// Notes that the task is running, before its handler starts (durable).
-    func recordStarted(token: TaskToken, activityArn: String) throws
+    func recordStarted(token: TaskToken, activityArn: String) async throws
     /// Keeps `result` until `acknowledge` (durable) and clears the task's running record.
-    func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws
-    /// The service took the result (or said the token is dead): forget it.
-    func acknowledge(token: TaskToken) throws
-    /// The task ended with nothing to report: clear every record of it.
-    func forget(token: TaskToken) throws
+    func store(_ result: TaskResult, token: TaskToken, activityArn: String) async throws
+    /// The service took the result (or said the token is dead): forget it (need not be durable:
+    /// a result a crash brings back is sent again and refused as finished).
+    func acknowledge(token: TaskToken) async throws
+    /// The task ended with nothing to report: clear every record of it (need not be durable).
+    func forget(token: TaskToken) async throws
     /// At start: every task a previous run left running becomes a `Worker.Interrupted` result;
     /// returns every result waiting to be sent. Unreadable records are moved aside.
     func recover() throws -> LedgerRecovery

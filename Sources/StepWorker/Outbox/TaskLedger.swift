@@ -5,12 +5,12 @@ import Systemd
 
 /// The worker's promise that no result is lost (DESIGN section 5), in one owner: the in-flight
 /// record of a running task, the kept result, its delivery, its removal, and recovery at start.
-/// Every way a task ends goes through `settle(_:…)`, which keeps the result on disk (fsync)
+/// Every way a task ends goes through `settle(_:…)`, which keeps the result on disk (synced)
 /// before the first send, delivers it, clears it once the service answered for good, and logs
 /// the task's one outcome entry (`MESSAGE_ID` = `JournalMessageID.taskOutcome`).
 ///
-/// The disk work runs on `BlockingIO`'s threads inside these methods, so no caller can put an
-/// fsync on Swift's cooperative pool. A disk error never fails a task: the task runs, and its
+/// The disk work runs on the journal's thread (records) or `BlockingIO`'s (recovery), so no
+/// caller can put an fsync on Swift's cooperative pool. A disk error never fails a task: the task runs, and its
 /// result is sent, without crash protection, and the error is logged.
 public struct TaskLedger: Sendable {
     /// How a task ended, as the service recorded it.
@@ -28,9 +28,9 @@ public struct TaskLedger: Sendable {
     let delivery: ResultDelivery
     let metrics: WorkerMetrics
 
-    /// Uses (and creates) `inflight/` and `outbox/` under `stateDirectory`.
+    /// Uses (and creates) the journal `ledger.journal` under `stateDirectory` (`LedgerJournal`).
     public init(stateDirectory: String, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics()) throws(DurableFileError) {
-        self.init(storage: try LedgerFiles(stateDirectory: stateDirectory), delivery: delivery, metrics: metrics)
+        self.init(storage: try LedgerJournal(stateDirectory: stateDirectory), delivery: delivery, metrics: metrics)
     }
 
     package init(storage: any LedgerStorage, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics()) {
@@ -44,7 +44,7 @@ public struct TaskLedger: Sendable {
     public func begin(_ token: TaskToken, activityArn: String, logger: Logger) async {
         let storage = self.storage
         do {
-            try await BlockingIO.run { try storage.recordStarted(token: token, activityArn: activityArn) }
+            try await storage.recordStarted(token: token, activityArn: activityArn)
         } catch {
             logger.error("Could not journal the task; running it without crash protection", metadata: ["error": "\(error)"])
         }
@@ -60,12 +60,12 @@ public struct TaskLedger: Sendable {
         let storage = self.storage
         let arn = activity.arn.description
         guard case .report(let result) = fate else {
-            await io(logger, "Could not clear the task from the ledger") { try storage.forget(token: token) }
+            await io(logger, "Could not clear the task from the ledger") { try await storage.forget(token: token) }
             Self.logFinished(.gone, started: started, logger: logger)
             return .gone
         }
         await io(logger, "Could not keep the result; delivering it without crash protection") {
-            try storage.store(result, token: token, activityArn: arn)
+            try await storage.store(result, token: token, activityArn: arn)
         }
         let settlement = try await deliver(result, token: token, activity: activity.name, logger: logger)
         Self.logFinished(settlement, started: started, logger: logger)
@@ -108,7 +108,7 @@ public struct TaskLedger: Sendable {
         defer { metrics.deliveryEnded() }
         let outcome = try await delivery.deliver(result, token: token, activity: activity, logger: logger)
         let storage = self.storage
-        await io(logger, "Could not remove a settled result from the ledger") { try storage.acknowledge(token: token) }
+        await io(logger, "Could not remove a settled result from the ledger") { try await storage.acknowledge(token: token) }
         switch outcome {
         case .delivered(let sent): return .reported(sent)
         case .taskGone: return .gone
@@ -116,9 +116,9 @@ public struct TaskLedger: Sendable {
         }
     }
 
-    private func io(_ logger: Logger, _ message: Logger.Message, _ body: @escaping @Sendable () throws -> Void) async {
+    private func io(_ logger: Logger, _ message: Logger.Message, _ body: () async throws -> Void) async {
         do {
-            try await BlockingIO.run(body)
+            try await body()
         } catch {
             logger.error(message, metadata: ["error": "\(error)"])
         }

@@ -6,9 +6,16 @@
  *   - a file's data and size become durable when that file is fsynced (fsync or fdatasync);
  *   - a directory's entries (created, renamed, removed names) become durable when that
  *     directory is fsynced (--order=directory, the default: what POSIX promises, and what
- *     ext4 with fast_commit, XFS and btrfs give per inode), or when anything at all is fsynced
+ *     ext4 with fast_commit, XFS and btrfs give per inode), or when any file is fsynced
  *     (--order=journal: ext4 data=ordered without fast_commit, where an fsync commits the one
- *     journal transaction that holds every earlier metadata change, in order).
+ *     journal transaction that holds every earlier metadata change, in order);
+ *   - fdatasync makes only that file's data and size durable, never a name, in either order
+ *     (ext4 commits its journal on an fdatasync that grew the file, but need not otherwise:
+ *     the model takes the stricter reading);
+ *   - with --torn-tails, at the cut a file that was only appended to since its last sync
+ *     keeps a random part of its unsynced tail (a prefix: the disk wrote some of the dirty
+ *     pages back on its own), so a reader sees torn records after the cut as it would on a
+ *     real disk; without it, an unsynced tail is always lost whole.
  *
  * Control, by looking names up in the root (so the caller knows it happened when stat returns):
  *   stat MOUNT/.powercut-cut   the power goes: everything reverts to its durable state, and
@@ -16,12 +23,13 @@
  *   stat MOUNT/.powercut-on    the power comes back ("reboot"): calls work again.
  *   (both answer ENOENT.)
  *
- * Simplifications (docs/daemon.md, "What a power cut can cost"): a write is never torn (a
- * write is all in or all out at the next fsync); mode, owner and times are not modelled as
+ * Simplifications (docs/daemon.md, "What a power cut can cost"): apart from an appended
+ * tail, a write is never torn (all in or all out at the next fsync); what a cut keeps of a
+ * tail is a prefix, never pages out of order; mode, owner and times are not modelled as
  * durable; no hard links, symlinks or special files; the "disk" is this process's memory.
  *
  * Build: gcc -O2 -Wall -o powercut-fs powercut-fs.c $(pkg-config --cflags --libs fuse3)
- * Run:   powercut-fs [--order=directory|journal] MOUNTPOINT   (foreground, single-threaded)
+ * Run:   powercut-fs [--order=directory|journal] [--torn-tails] MOUNTPOINT   (foreground, single-threaded)
  */
 #define _GNU_SOURCE
 #define FUSE_USE_VERSION 31
@@ -51,6 +59,7 @@ struct node {
 static struct node *root;
 static struct node *all_nodes;
 static int journal_order;
+static int torn_tails;
 static int powered_off;
 static unsigned long cuts;
 
@@ -113,6 +122,14 @@ static void cut_power(void) {
             free_entries(n->entries);
             n->entries = copy_entries(n->dentries);
         } else {
+            size_t keep = n->dsize;
+            if (torn_tails && n->size > n->dsize && memcmp(n->data, n->ddata, n->dsize) == 0)
+                keep += (size_t)random() % (n->size - n->dsize + 1);   /* a torn tail */
+            if (keep > n->dsize) {
+                n->ddata = realloc(n->ddata, keep);
+                memcpy(n->ddata + n->dsize, n->data + n->dsize, keep - n->dsize);
+                n->dsize = keep;
+            }
             free(n->data);
             n->data = copy_bytes(n->ddata, n->dsize);
             n->size = n->dsize;
@@ -305,12 +322,11 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi) 
 }
 
 static int fs_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
-    (void)datasync;
     POWER_CHECK();
     struct node *n = node_of(path, fi);
     if (!n) return -ENOENT;
     sync_data(n);
-    commit_metadata(NULL);
+    if (!datasync) commit_metadata(NULL);
     return 0;
 }
 
@@ -433,10 +449,12 @@ int main(int argc, char *argv[]) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--order=journal") == 0) journal_order = 1;
         else if (strcmp(argv[i], "--order=directory") == 0) journal_order = 0;
+        else if (strcmp(argv[i], "--torn-tails") == 0) torn_tails = 1;
         else if (argv[i][0] != '-' && !mountpoint) mountpoint = argv[i];
-        else { fprintf(stderr, "usage: powercut-fs [--order=directory|journal] MOUNTPOINT\n"); return 2; }
+        else { fprintf(stderr, "usage: powercut-fs [--order=directory|journal] [--torn-tails] MOUNTPOINT\n"); return 2; }
     }
-    if (!mountpoint) { fprintf(stderr, "usage: powercut-fs [--order=directory|journal] MOUNTPOINT\n"); return 2; }
+    if (!mountpoint) { fprintf(stderr, "usage: powercut-fs [--order=directory|journal] [--torn-tails] MOUNTPOINT\n"); return 2; }
+    srandom((unsigned)getpid() ^ (unsigned)time(NULL));
     root = new_node(1, 0755);
     args[count++] = argv[0];
     args[count++] = "-f";

@@ -8,8 +8,10 @@ import Testing
 
 @testable import StepWorker
 
-/// The ledger's disk work runs on `BlockingIO`'s queue ("stepworker.ledger-io"), never on the
-/// cooperative pool, for every path a task takes, the drain refusal included.
+/// Every path a task takes goes through the ledger, the drain refusal included. The record calls
+/// are `async` and the journal does their disk work on its own thread (`JournalCommitter`);
+/// recovery, which blocks, runs on `BlockingIO`'s queue ("stepworker.ledger-io"), never on the
+/// cooperative pool.
 @Suite(.timeLimit(.minutes(1)))
 struct LedgerQueueTests {
     static let ledgerQueue = "stepworker.ledger-io"
@@ -19,7 +21,7 @@ struct LedgerQueueTests {
     static let currentQueueLabel: @convention(c) (OpaquePointer?) -> UnsafePointer<CChar> = unsafeBitCast(
         dlsym(nil, "dispatch_queue_get_label"), to: (@convention(c) (OpaquePointer?) -> UnsafePointer<CChar>).self)
 
-    /// `LedgerFiles`, noting the queue each call runs on (`LedgerStorage` is internal: hence
+    /// `LedgerJournal`, noting the queue each call runs on (`LedgerStorage` is internal: hence
     /// `@testable`).
     final class QueueRecordingStorage: LedgerStorage {
         struct Call: Sendable, Equatable {
@@ -28,12 +30,12 @@ struct LedgerQueueTests {
             var queue: String
         }
 
-        let files: LedgerFiles
+        let files: LedgerJournal
         /// When set, every call fails as a full disk would, after it was noted.
         let failing: Bool
         private let recorded = Mutex<[Call]>([])
 
-        init(_ files: LedgerFiles, failing: Bool = false) {
+        init(_ files: LedgerJournal, failing: Bool = false) {
             self.files = files
             self.failing = failing
         }
@@ -48,31 +50,31 @@ struct LedgerQueueTests {
         }
 
         private func fail(_ name: String) throws {
-            if failing { throw DurableFileError(operation: name, path: files.outboxDirectory, errno: ENOSPC) }
+            if failing { throw DurableFileError(operation: name, path: files.journalPath, errno: ENOSPC) }
         }
 
-        func recordStarted(token: TaskToken, activityArn: String) throws {
+        func recordStarted(token: TaskToken, activityArn: String) async throws {
             note("recordStarted", token)
             try fail("recordStarted")
-            try files.recordStarted(token: token, activityArn: activityArn)
+            try await files.recordStarted(token: token, activityArn: activityArn)
         }
 
-        func store(_ result: TaskResult, token: TaskToken, activityArn: String) throws {
+        func store(_ result: TaskResult, token: TaskToken, activityArn: String) async throws {
             note("store", token)
             try fail("store")
-            try files.store(result, token: token, activityArn: activityArn)
+            try await files.store(result, token: token, activityArn: activityArn)
         }
 
-        func acknowledge(token: TaskToken) throws {
+        func acknowledge(token: TaskToken) async throws {
             note("acknowledge", token)
             try fail("acknowledge")
-            try files.acknowledge(token: token)
+            try await files.acknowledge(token: token)
         }
 
-        func forget(token: TaskToken) throws {
+        func forget(token: TaskToken) async throws {
             note("forget", token)
             try fail("forget")
-            try files.forget(token: token)
+            try await files.forget(token: token)
         }
 
         func recover() throws -> LedgerRecovery {
@@ -82,11 +84,11 @@ struct LedgerQueueTests {
     }
 
     func recordingLedger(_ h: ScriptedHarness, failing: Bool = false) throws -> (TaskLedger, QueueRecordingStorage) {
-        let storage = QueueRecordingStorage(try LedgerFiles(stateDirectory: h.stateDirectory), failing: failing)
+        let storage = QueueRecordingStorage(try LedgerJournal(stateDirectory: h.stateDirectory), failing: failing)
         return (TaskLedger(storage: storage, delivery: h.delivery(), metrics: h.metrics), storage)
     }
 
-    @Test func theDrainRefusalWritesOnTheLedgerQueue() async throws {
+    @Test func theDrainRefusalGoesThroughTheLedger() async throws {
         let h = ScriptedHarness()
         let (ledger, storage) = try recordingLedger(h)
         let pool = h.pool(try h.activity(), ledger: ledger)
@@ -100,7 +102,6 @@ struct LedgerQueueTests {
 
         let calls = storage.calls(of: task.token)
         #expect(calls.map(\.name) == ["store", "acknowledge"])
-        #expect(calls.allSatisfy { $0.queue == Self.ledgerQueue }, "\(calls)")
         #expect(h.service.calls.last == .failed(
             task.token, error: WorkerFailure.shuttingDownName, cause: "the worker is shutting down"))
         #expect(h.runner.handlers.isEmpty)
@@ -108,7 +109,7 @@ struct LedgerQueueTests {
         #expect(h.exposition.contains(#"stepworker_tasks_total{activity="scripted",outcome="refused"} 1"#))
     }
 
-    @Test func aTaskThatRanWritesOnTheLedgerQueue() async throws {
+    @Test func aTaskThatRanGoesThroughTheLedgerAndRecoveryRunsOnItsQueue() async throws {
         let h = ScriptedHarness()
         let (ledger, storage) = try recordingLedger(h)
         let run = h.taskRun(ledger: ledger)
@@ -121,7 +122,9 @@ struct LedgerQueueTests {
 
         let calls = storage.calls(of: task.token)
         #expect(calls.map(\.name) == ["recordStarted", "store", "acknowledge"])
-        #expect(calls.allSatisfy { $0.queue == Self.ledgerQueue }, "\(calls)")
+        #expect(await ledger.recover(logger: h.log.logger()).isEmpty)
+        let recovery = storage.calls.filter { $0.name == "recover" }
+        #expect(recovery.count == 1 && recovery.allSatisfy { $0.queue == Self.ledgerQueue }, "\(recovery)")
     }
 
     /// A disk that refuses every write (ENOSPC) never fails a task: the handler runs, the result

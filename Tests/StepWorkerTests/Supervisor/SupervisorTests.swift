@@ -141,7 +141,7 @@ struct SupervisorTests {
             }
             #expect(elapsed < .seconds(5))
             #expect(try await h.admin.task(id).status == "STARTED")
-            let pending = try LedgerFiles(stateDirectory: h.stateDirectory).recover().pending
+            let pending = try LedgerJournal(stateDirectory: h.stateDirectory).recover().pending
             #expect(pending.map(\.result) == [.success(output: "1")])
         }
     }
@@ -179,12 +179,12 @@ struct SupervisorTests {
             let arn = configuration.activities[0].arn.description
             let finished = try await h.admin.submitTask(activityArn: arn, input: #"{"done":true}"#)
             let interrupted = try await h.admin.submitTask(activityArn: arn)
-            let outbox = try LedgerFiles(stateDirectory: h.stateDirectory)
+            let outbox = try LedgerJournal(stateDirectory: h.stateDirectory)
             for _ in 0..<2 {
                 let task = try #require(try await h.client.getActivityTask(activityArn: arn, workerName: "previous"))
-                try outbox.recordStarted(token: task.token, activityArn: arn)
+                try await outbox.recordStarted(token: task.token, activityArn: arn)
                 if task.input.contains("done") {
-                    try outbox.store(.success(output: #"{"delivered":"later"}"#), token: task.token, activityArn: arn)
+                    try await outbox.store(.success(output: #"{"delivered":"later"}"#), token: task.token, activityArn: arn)
                 }
             }
             let supervisor = try h.supervisor(configuration)
@@ -209,9 +209,9 @@ struct SupervisorTests {
             let id = try await h.admin.submitTask(activityArn: arn, input: #"{"first":true}"#)
             let task = try #require(try await h.client.getActivityTask(activityArn: arn, workerName: "previous"))
             try await h.client.sendTaskSuccess(token: task.token, output: #"{"first":true}"#)
-            let outbox = try LedgerFiles(stateDirectory: h.stateDirectory)
-            try outbox.recordStarted(token: task.token, activityArn: arn)  // as if the removal was lost
-            try outbox.store(.success(output: #"{"first":true}"#), token: task.token, activityArn: arn)
+            let outbox = try LedgerJournal(stateDirectory: h.stateDirectory)
+            try await outbox.recordStarted(token: task.token, activityArn: arn)  // as if the removal was lost
+            try await outbox.store(.success(output: #"{"first":true}"#), token: task.token, activityArn: arn)
 
             let supervisor = try h.supervisor(configuration)
             let running = Task { await supervisor.run() }

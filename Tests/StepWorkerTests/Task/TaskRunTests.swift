@@ -17,7 +17,7 @@ struct TaskRunTests {
         var client: StepFunctionsClient
         var arn: String
         var directory: TemporaryDirectory
-        var files: LedgerFiles
+        var files: LedgerJournal
         var log: RecordingLogHandlerStore
 
         /// A TaskRun for a handler script, with `extra` TOML lines in its [[activity]].
@@ -62,7 +62,7 @@ struct TaskRunTests {
         ) { session in
             let directory = TemporaryDirectory()
             let arn = try await session.admin.createActivity(name: "task-run")
-            let files = try LedgerFiles(stateDirectory: directory.path + "/state")
+            let files = try LedgerJournal(stateDirectory: directory.path + "/state")
             try await body(Harness(
                 admin: session.admin, client: session.client, arn: arn, directory: directory, files: files, log: RecordingLogHandlerStore()))
         }
@@ -147,7 +147,7 @@ struct TaskRunTests {
             // The worker "crashes" here; the next start recovers and delivers.
             let restarted = Harness(
                 admin: h.admin, client: h.client, arn: h.arn, directory: h.directory,
-                files: try LedgerFiles(stateDirectory: h.directory.path + "/state"), log: h.log)
+                files: try LedgerJournal(stateDirectory: h.directory.path + "/state"), log: h.log)
             let pending = await restarted.ledger().recover(logger: h.log.logger())
             #expect(pending.count == 1)
             #expect(try await restarted.ledger().resume(pending[0], activity: "task-run", logger: h.log.logger())

@@ -1,0 +1,163 @@
+import StepFunctions
+
+/// The bytes of the ledger journal: a sequence of frames, each
+///
+///     magic "SWL1" (4 bytes) | payload length (u32 LE) | CRC-32C of length and payload (u32 LE) | payload
+///
+/// and a payload is a kind byte followed by length-prefixed (u32 LE) UTF-8 strings:
+/// 1 started (token, activity ARN), 2 succeeded (token, ARN, output), 3 failed (token, ARN,
+/// error, cause), 4 cleared (fingerprint). Appends only; the file never has a header, so any
+/// frame can be read on its own.
+///
+/// Reading never gives up: a frame that does not check out (torn by a crash, a flipped bit) is
+/// skipped up to the next frame that does, and the skipped bytes are returned so they can be
+/// kept aside. Zero bytes between or after frames are not data (a file system may leave a
+/// zero-filled tail after a crash) and are skipped silently.
+enum JournalFormat {
+    static let magic: [UInt8] = Array("SWL1".utf8)
+    static let headerSize = 12
+    /// More than any record can hold (output 256 KiB, cause 32 KiB, token 2 KiB, ARN): a longer
+    /// length is a damaged header, not a record.
+    static let maxPayload = 4 << 20
+
+    /// One frame holding `record`.
+    static func encode(_ record: JournalRecord, into bytes: inout [UInt8]) {
+        var payload: [UInt8] = []
+        switch record {
+        case .started(let token, let arn):
+            payload.append(1)
+            append(token, to: &payload)
+            append(arn, to: &payload)
+        case .result(let token, let arn, .success(let output)):
+            payload.append(2)
+            append(token, to: &payload)
+            append(arn, to: &payload)
+            append(output, to: &payload)
+        case .result(let token, let arn, .failure(let error, let cause)):
+            payload.append(3)
+            append(token, to: &payload)
+            append(arn, to: &payload)
+            append(error, to: &payload)
+            append(cause, to: &payload)
+        case .cleared(let fingerprint):
+            payload.append(4)
+            append(fingerprint, to: &payload)
+        }
+        let length = littleEndian(UInt32(payload.count))
+        var crc = length.withUnsafeBytes { CRC32C.checksum($0) }
+        crc = payload.withUnsafeBytes { CRC32C.checksum($0, continuing: crc) }
+        bytes += magic
+        bytes += length
+        bytes += littleEndian(crc)
+        bytes += payload
+    }
+
+    static func encode(_ record: JournalRecord) -> [UInt8] {
+        var bytes: [UInt8] = []
+        encode(record, into: &bytes)
+        return bytes
+    }
+
+    /// What `parse` found: the records in file order, and the byte ranges that are not frames
+    /// (zero runs excepted).
+    struct Parsed: Equatable {
+        var records: [JournalRecord] = []
+        var unreadable: [Range<Int>] = []
+    }
+
+    static func parse(_ bytes: [UInt8]) -> Parsed {
+        var parsed = Parsed()
+        var damaged: Int?  // where the bytes being skipped began
+        var offset = 0
+        func endDamage(at end: Int) {
+            guard let start = damaged else { return }
+            var last = end
+            while last > start && bytes[last - 1] == 0 { last -= 1 }
+            if last > start { parsed.unreadable.append(start..<last) }
+            damaged = nil
+        }
+        while offset < bytes.count {
+            if let (record, next) = frame(in: bytes, at: offset) {
+                endDamage(at: offset)
+                parsed.records.append(record)
+                offset = next
+            } else if damaged == nil && bytes[offset] == 0 {
+                offset += 1
+            } else {
+                if damaged == nil { damaged = offset }
+                offset += 1
+                while offset < bytes.count && bytes[offset] != magic[0] { offset += 1 }
+            }
+        }
+        endDamage(at: bytes.count)
+        return parsed
+    }
+
+    /// The record whose frame starts at `offset`, and where the next frame starts.
+    private static func frame(in bytes: [UInt8], at offset: Int) -> (JournalRecord, Int)? {
+        guard bytes.count - offset >= headerSize, bytes[offset..<offset + 4].elementsEqual(magic) else { return nil }
+        let length = Int(uint32(bytes, offset + 4))
+        guard length <= maxPayload, bytes.count - offset - headerSize >= length else { return nil }
+        let end = offset + headerSize + length
+        let crc = bytes.withUnsafeBytes { raw in
+            let lengthCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[offset + 4..<offset + 8]))
+            return CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[offset + headerSize..<end]), continuing: lengthCRC)
+        }
+        guard crc == uint32(bytes, offset + 8) else { return nil }
+        var reader = Reader(bytes: bytes, offset: offset + headerSize, end: end)
+        guard let record = reader.record(), reader.offset == end else { return nil }
+        return (record, end)
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var offset: Int
+        let end: Int
+
+        mutating func record() -> JournalRecord? {
+            guard offset < end else { return nil }
+            let kind = bytes[offset]
+            offset += 1
+            switch kind {
+            case 1:
+                guard let token = string(), let arn = string() else { return nil }
+                return .started(token: token, activityArn: arn)
+            case 2:
+                guard let token = string(), let arn = string(), let output = string() else { return nil }
+                return .result(token: token, activityArn: arn, .success(output: output))
+            case 3:
+                guard let token = string(), let arn = string(), let error = string(), let cause = string() else { return nil }
+                return .result(token: token, activityArn: arn, .failure(error: error, cause: cause))
+            case 4:
+                return string().map { .cleared(fingerprint: $0) }
+            default:
+                return nil
+            }
+        }
+
+        mutating func string() -> String? {
+            guard end - offset >= 4 else { return nil }
+            let length = Int(uint32(bytes, offset))
+            offset += 4
+            guard end - offset >= length else { return nil }
+            defer { offset += length }
+            return String(validating: bytes[offset..<offset + length], as: UTF8.self)
+        }
+    }
+
+    private static func append(_ string: String, to bytes: inout [UInt8]) {
+        var string = string
+        string.withUTF8 { utf8 in
+            bytes += littleEndian(UInt32(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    private static func littleEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
+    }
+
+    private static func uint32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+    }
+}

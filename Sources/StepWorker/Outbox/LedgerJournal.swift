@@ -1,0 +1,111 @@
+import Glibc
+import POSIXSupport
+package import StepFunctions
+
+/// The ledger's records on disk (`TaskLedger` is the only user): one append-only journal, `ledger.journal` in the state directory
+/// (format in `JournalFormat`), whose records fold into what is kept (`LedgerState`).
+///
+/// A task's started record is appended when the task is received, its result before the first
+/// send, and a cleared record once the service acknowledged the result or said the token is
+/// dead. Started records and results are durable before the call returns; records that are
+/// ready together share one write and one `fdatasync` (group commit, `JournalCommitter`, on a
+/// thread of its own: a caller waits without holding a thread). Cleared
+/// records are written but not synced: one a crash loses brings the result back, sent again
+/// and refused by the service as finished, never an older "running" state (a result is never
+/// replaced by a running record, `LedgerState.apply`).
+///
+/// Once the journal has grown past `compactAbove` (and twice its size after the last
+/// compaction), the committer rewrites it with one record per kept task: a new file fsynced,
+/// renamed over the journal, the directory fsynced. A crash at any point leaves the old journal
+/// or the new one, whole. At start (`recover()`) the journal is read, whatever does not check
+/// out is copied aside (`ledger.journal.N.corrupt`) and named, tasks left running become
+/// `Worker.Interrupted`, the layouts of earlier versions (`inflight/`, `outbox/`) are taken in
+/// and removed, and the journal is rewritten.
+///
+/// Records hold whole task tokens, which the service needs; the state directory is mode 0700
+/// and the journal 0600.
+package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
+    package let stateDirectory: String
+    package let journalPath: String
+    private let committer: JournalCommitter
+
+    /// Uses (and creates) `ledger.journal` under `stateDirectory`. Records already in it stay
+    /// (a later compaction keeps them); `recover()` turns them into results to send.
+    package init(stateDirectory: String, compactAbove: Int = 4 << 20) throws(DurableFileError) {
+        self.stateDirectory = stateDirectory
+        journalPath = stateDirectory + "/ledger.journal"
+        try DurableFile.makeDirectory(stateDirectory)
+        let file = try JournalFile.open(journalPath, in: stateDirectory)
+        let parsed = JournalFormat.parse(try DurableFile.read(journalPath))
+        committer = JournalCommitter(file: file, state: LedgerState(parsed.records), compactAbove: compactAbove)
+    }
+
+    deinit {
+        committer.stop()
+    }
+
+    package func recordStarted(token: TaskToken, activityArn: String) async throws {
+        try await committer.submit(.started(token: token.rawValue, activityArn: activityArn), sync: true)
+    }
+
+    package func store(_ result: TaskResult, token: TaskToken, activityArn: String) async throws {
+        try await committer.submit(.result(token: token.rawValue, activityArn: activityArn, result), sync: true)
+    }
+
+    package func acknowledge(token: TaskToken) async throws {
+        try await committer.submit(.cleared(fingerprint: token.fingerprint), sync: false)
+    }
+
+    package func forget(token: TaskToken) async throws {
+        try await committer.submit(.cleared(fingerprint: token.fingerprint), sync: false)
+    }
+
+    package func recover() throws -> LedgerRecovery {
+        let stateDirectory = stateDirectory, journalPath = journalPath
+        return try committer.exclusively { (file: inout JournalFile) throws(DurableFileError) -> (LedgerState, LedgerRecovery) in
+            DurableFile.removeLeftovers(in: stateDirectory)
+            let bytes = try DurableFile.read(journalPath)
+            let parsed = JournalFormat.parse(bytes)
+            var unreadable: [String] = []
+            if !parsed.unreadable.isEmpty {
+                let aside = try Self.keepAside(parsed.unreadable.map { Array(bytes[$0]) }, next: journalPath)
+                unreadable.append(contentsOf: parsed.unreadable.map { "\(journalPath) bytes \($0.lowerBound)..<\($0.upperBound) (kept in \(aside))" })
+            }
+            var state = LedgerState(parsed.records)
+            let legacy = LegacyLedgerFiles.read(stateDirectory: stateDirectory)
+            unreadable.append(contentsOf: legacy.unreadable)
+            for record in legacy.records where state.entries[record.fingerprint]?.result == nil { state.apply(record) }
+            state.interruptRunning()
+            try file.replace(with: state)
+            try LegacyLedgerFiles.remove(legacy.files)
+            return (state, LedgerRecovery(pending: state.pending, unreadable: unreadable))
+        }
+    }
+
+    /// The fingerprints of the tasks the journal in `stateDirectory` keeps, unreadable bytes in
+    /// it, and any other file (an earlier layout's, a temporary or `*.corrupt` one); read only,
+    /// for tests that check a clean stop leaves nothing.
+    package static func kept(stateDirectory: String) -> [String] {
+        let parsed = (try? DurableFile.read(stateDirectory + "/ledger.journal")).map(JournalFormat.parse) ?? JournalFormat.Parsed()
+        let others = ["", "/inflight", "/outbox"].flatMap { sub in
+            (DirectoryNames.all(in: stateDirectory + sub)).filter { !["ledger.journal", "inflight", "outbox"].contains($0) }.map { "\(sub)/\($0)" }
+        }
+        return LedgerState(parsed.records).entries.keys.sorted() + parsed.unreadable.map { "unreadable bytes \($0)" } + others
+    }
+
+    /// Copies unreadable bytes to the first free `ledger.journal.N.corrupt`; returns its path.
+    private static func keepAside(_ chunks: [[UInt8]], next journalPath: String) throws(DurableFileError) -> String {
+        var n = 1
+        while access("\(journalPath).\(n).corrupt", F_OK) == 0 { n += 1 }
+        let path = "\(journalPath).\(n).corrupt"
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DurableFileError(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        do throws(SystemCallError) {
+            for chunk in chunks { try POSIX.writeAll(chunk, to: fd) }
+        } catch {
+            throw DurableFileError(operation: "write", path: path, errno: error.errno)
+        }
+        return path
+    }
+}
