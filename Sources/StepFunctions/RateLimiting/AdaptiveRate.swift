@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import FoundationEssentials
 
 /// The send rate of one API, decided the way the AWS SDKs' "adaptive" retry mode decides it
 /// (botocore `retries/adaptive.py` and `retries/throttling.py`; docs/fleet.md says what was taken
