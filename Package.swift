@@ -115,7 +115,12 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            // The static-stdlib link (`--static-swift-stdlib`: make bench, make deb) passes
+            // -export-dynamic, which put 34,000 of our symbols (4 MB) in the dynamic symbol table:
+            // nothing looks them up (the runtime finds its metadata through sections, and the
+            // static archives' symbols stay hidden, --exclude-libs ALL). Issue 12: binary size.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux]))]
         ),
         // `make demo`: drives the real binary against the local endpoint and prints each step.
         .executableTarget(
