@@ -1,3 +1,4 @@
+import Foundation
 import POSIXSupport
 import Testing
 
@@ -48,5 +49,36 @@ struct FoundationFreeHelpersTests {
         #expect(JSONValue.parse(Array("[1, 2".utf8)) == nil)
         #expect(JSONValue.parse(Array(#"{"a":1} x"#.utf8)) == nil)
         #expect(JSONValue.parse([]) == nil)
+    }
+}
+
+/// The shipped modules stay off Foundation: one `import Foundation` (or NIOFoundationCompat)
+/// links Foundation, FoundationInternationalization and ICU's 34 MB data table back into the
+/// static binary (issue 12). Tests, the test kit, demo and bench may use it.
+@Suite("The shipped modules import FoundationEssentials only", .timeLimit(.minutes(1)))
+struct ShippedModulesImportTests {
+    static let shipped = ["POSIXSupport", "StepFunctions", "StepFunctionsLocal", "StepWorker", "Systemd", "stepworker"]
+
+    @Test func noShippedSourceImportsFoundation() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources")
+        var offenders: [String] = []
+        var files = 0
+        for module in Self.shipped {
+            let directory = sources.appendingPathComponent(module)
+            let enumerator = try #require(FileManager.default.enumerator(atPath: directory.path))
+            for case let path as String in enumerator where path.hasSuffix(".swift") {
+                files += 1
+                let text = try String(contentsOf: directory.appendingPathComponent(path), encoding: .utf8)
+                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    let words = line.split(separator: " ")
+                    if let last = words.last, words.contains("import"), last == "Foundation" || last == "NIOFoundationCompat" {
+                        offenders.append("Sources/\(module)/\(path):\(number + 1): \(line)")
+                    }
+                }
+            }
+        }
+        #expect(files > 100)
+        #expect(offenders.isEmpty, "import FoundationEssentials (and NIOFoundationEssentialsCompat) instead:\n\(offenders.joined(separator: "\n"))")
     }
 }
