@@ -1,6 +1,9 @@
 # stepworker: build, test and demo. See README.md and CONTRIBUTING.md.
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
+# The shipped binary's build (make deb) and the one make bench measures: one line in
+# scripts/release-flags, so both share .build-release without rebuilding each other's objects.
+RELEASE_FLAGS := $(shell cat scripts/release-flags)
 
 .PHONY: all deps test-deps build test demo bench bench-fleet clean vectors deb test-system test-chaos
 
@@ -44,8 +47,8 @@ demo: deps
 # Benchmarks (DESIGN section 7, docs/benchmark.md): a release build of stepworker run against the
 # local endpoint; prints throughput, per-task overhead, idle CPU/RSS and time to READY=1.
 bench: deps
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker-bench
+	$(SWIFT) build $(RELEASE_FLAGS) --product stepworker
+	$(SWIFT) build $(RELEASE_FLAGS) --product stepworker-bench
 	@scripts/python-venv.sh --bench
 	.build-release/release/stepworker-bench --binary .build-release/release/stepworker $(BENCH_FLAGS)
 
@@ -53,7 +56,7 @@ bench: deps
 # endpoint with the quota scaled down (burst 120, refill 20/s per API), then 4 typical boto3
 # workers (standard retries) under the same limits; boto3 comes from PyPI into .build/venv.
 bench-fleet: deps
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker
+	$(SWIFT) build $(RELEASE_FLAGS) --product stepworker
 	@scripts/python-venv.sh --bench
 	python3 scripts/bench-fleet.py --binary .build-release/release/stepworker --python .build/venv/bin/python $(FLEET_FLAGS)
 

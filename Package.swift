@@ -47,7 +47,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -55,13 +55,14 @@ let package = Package(
         .target(
             name: "StepFunctionsLocal",
             dependencies: [
+                "POSIXSupport",
                 "StepFunctions",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -114,7 +115,12 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            // The static-stdlib link (`--static-swift-stdlib`: make bench, make deb) passes
+            // -export-dynamic, which put 34,000 of our symbols (4 MB) in the dynamic symbol table:
+            // nothing looks them up (the runtime finds its metadata through sections, and the
+            // static archives' symbols stay hidden, --exclude-libs ALL). Issue 12: binary size.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux]))]
         ),
         // `make demo`: drives the real binary against the local endpoint and prints each step.
         .executableTarget(

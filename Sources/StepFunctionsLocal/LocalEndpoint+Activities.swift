@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `CreateActivity`, `DescribeActivity`, `ListActivities`, `DeleteActivity`.
 extension LocalEndpoint {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import StepFunctions
 
 /// `GetActivityTask` as a real long poll, and waiting for a task to finish.

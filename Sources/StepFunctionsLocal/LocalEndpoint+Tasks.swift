@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIOCore
 import StepFunctions
 
@@ -117,7 +117,7 @@ extension LocalEndpoint {
     }
 
     static func isJSON(_ text: String) -> Bool {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
+        (try? JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8))) != nil
     }
 
     /// 528 random bytes in base64url: 704 characters.
@@ -125,8 +125,14 @@ extension LocalEndpoint {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<528).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+            .replacing("+", with: "-")
+            .replacing("/", with: "_")
+            .replacing("=", with: "")
     }
+}
+
+/// Any one JSON value, ignored: JSONDecoder parses the whole text before it asks for one, so
+/// decoding this says whether the text is JSON (any type at the top, as the service takes).
+private struct AnyJSON: Decodable {
+    init(from decoder: any Decoder) throws {}
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIOCore
 
 /// The state of a local Step Functions activity endpoint: activities, tasks, waiting polls,

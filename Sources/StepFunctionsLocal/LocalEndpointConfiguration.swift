@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 public import StepFunctions
 
 /// How a local endpoint behaves. Every key, with its default:

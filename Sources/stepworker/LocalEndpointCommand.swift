@@ -1,7 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import ArgumentParser
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Logging
+import POSIXSupport
 import StepFunctions
 import StepFunctionsLocal
 
@@ -81,7 +87,7 @@ struct LocalEndpointCommand: AsyncParsableCommand {
         } catch let error as LocalServiceError {
             throw ValidationError("--activity: \(error.message)")
         }
-        FileHandle.standardOutput.write(Data("listening on http://\(server.host):\(server.port)\n".utf8))
+        try? POSIX.writeAll("listening on http://\(server.host):\(server.port)\n", to: STDOUT_FILENO)
         await Self.waitForTerminationSignal()
         await server.shutdown()
     }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import StepFunctions
 import StepFunctionsLocal
 import Testing
 
@@ -81,6 +82,9 @@ import Testing
             }
             #expect(try await ids("") == [a, b, c])
             #expect(try await ids("?activityArn=\(two)") == [b, c])
+            // Query values are percent-decoded (LocalAdminClient encodes an ARN's ':' as %3A).
+            #expect(try await ids("?activityArn=\(PercentEncoding.encode(two))") == [b, c])
+            #expect(try await ids("?activityArn=%zz") == [])
             #expect(try await ids("?status=STARTED") == [b])
             #expect(try await ids("?status=SCHEDULED&activityArn=\(two)") == [c])
             #expect(try await client.admin(.GET, "/_local/tasks?status=BOGUS").status == 400)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where the Step Functions API is reached, and the region requests are signed for.
 public struct Endpoint: Sendable, Equatable, CustomStringConvertible {

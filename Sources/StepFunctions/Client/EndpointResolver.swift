@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Resolves the endpoint as the AWS SDKs do: an explicit endpoint, then `AWS_ENDPOINT_URL_SFN`,
 /// then `AWS_ENDPOINT_URL`, else derived from the region's partition (with FIPS and dual-stack
@@ -77,7 +77,7 @@ public enum EndpointResolver {
     }
 
     static func parse(url: String, source: String, signingRegion: String) throws(ResolutionError) -> Endpoint {
-        let schemeEnd = url.range(of: "://")
+        let schemeEnd = url.firstRange(of: "://")
         guard let schemeEnd, ["http", "https"].contains(url[..<schemeEnd.lowerBound].lowercased()) else {
             throw ResolutionError(description: "\(source) '\(url)' must be an http:// or https:// URL")
         }

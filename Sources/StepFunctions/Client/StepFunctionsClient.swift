@@ -1,8 +1,8 @@
 public import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
 public import Logging
 import NIOCore
-import NIOFoundationCompat
+import NIOFoundationEssentialsCompat
 import NIOHTTP1
 
 /// A Step Functions client over the JSON 1.0 protocol: SigV4-signed `POST /` with

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import POSIXSupport
 
 /// An error from the Step Functions API or the way to it, classified once so that callers decide
 /// with a `switch` on `kind`.
@@ -72,7 +73,7 @@ public struct StepFunctionsError: Error, Sendable, Equatable, CustomStringConver
     /// `X-Amzn-ErrorType` header, without a namespace (`com.amazonaws.sfn#`) or `:…` suffix.
     public static func errorName(type: String?, header: String?) -> String? {
         for candidate in [type, header] {
-            guard var name = candidate?.trimmingCharacters(in: .whitespaces), !name.isEmpty else { continue }
+            guard var name = candidate.map({ String($0.trimmingWhitespace()) }), !name.isEmpty else { continue }
             if let colon = name.firstIndex(of: ":") { name = String(name[..<colon]) }
             if let hash = name.lastIndex(of: "#") { name = String(name[name.index(after: hash)...]) }
             if !name.isEmpty { return name }

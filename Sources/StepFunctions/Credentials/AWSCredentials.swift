@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 /// An access key pair, with a session token and expiry when temporary.
 ///

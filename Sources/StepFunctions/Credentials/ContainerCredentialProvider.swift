@@ -1,7 +1,8 @@
 public import AsyncHTTPClient
 import NIOHTTP1
-import Foundation
+import FoundationEssentials
 public import Logging
+import POSIXSupport
 
 /// The ECS task role and EKS Pod Identity endpoint.
 ///

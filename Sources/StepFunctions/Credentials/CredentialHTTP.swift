@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
 import NIOCore
 import NIOHTTP1
 
@@ -37,7 +37,7 @@ struct CredentialHTTP: Sendable {
             }
         }
         let text = "\(error)"
-        if text.localizedCaseInsensitiveContains("refused") { return "connection refused" }
+        if text.lowercased().contains("refused") { return "connection refused" }
         return text
     }
 }

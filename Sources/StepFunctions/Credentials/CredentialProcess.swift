@@ -1,4 +1,10 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Dispatch
+import FoundationEssentials
 import POSIXSupport
 
 /// `credential_process`: a command (run without a shell) that prints credentials as JSON:

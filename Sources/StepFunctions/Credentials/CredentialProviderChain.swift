@@ -1,5 +1,5 @@
 public import AsyncHTTPClient
-public import Foundation
+public import FoundationEssentials
 public import Logging
 
 /// Asks each source in turn; the first with credentials wins.

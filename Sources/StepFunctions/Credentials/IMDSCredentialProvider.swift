@@ -1,6 +1,7 @@
 import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
 import Logging
+import POSIXSupport
 
 /// The EC2 instance profile's role, from IMDS: the role name from
 /// `/latest/meta-data/iam/security-credentials/`, then that role's JSON document.

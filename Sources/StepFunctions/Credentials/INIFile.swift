@@ -8,6 +8,7 @@
 ///   `key = value` lines form a nested sub-section (`s3 =` then `  max_concurrent_requests = 10`),
 ///   kept in `subsections` and otherwise ignored.
 /// - Lines that fit none of these (outside any section, or without `=`) are skipped.
+import POSIXSupport
 struct INIFile: Equatable, Sendable {
     struct Section: Equatable, Sendable {
         var name: String
@@ -74,14 +75,5 @@ struct INIFile: Equatable, Sendable {
         guard !key.isEmpty else { return nil }
         let value = line[line.index(after: separator)...].trimmingWhitespace()
         return (key, String(value))
-    }
-}
-
-extension StringProtocol {
-    func trimmingWhitespace() -> SubSequence {
-        var slice = self[...]
-        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
-        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
-        return slice
     }
 }

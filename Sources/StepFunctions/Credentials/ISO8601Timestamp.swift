@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Parses the ISO 8601 times AWS sends: `2026-11-25T12:00:00Z`, with optional fractional seconds
 /// and a `Z` or `±HH:MM` offset. No locale or calendar involved.

@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
-public import Foundation
+public import FoundationEssentials
 public import Logging
+import POSIXSupport
 
 /// The region, as the SDKs find it: the config's, `AWS_REGION`, `AWS_DEFAULT_REGION`, the
 /// profile's `region` in the shared config file, then IMDS `placement/region`.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import POSIXSupport
 
 /// Reads the few fields needed from an STS query-protocol (XML) answer, without an XML library
 /// (the daemon links statically, and FoundationXML would pull in libxml2).
@@ -46,7 +47,7 @@ enum STSResponse {
             guard localName == name else { continue }
             if tag.hasSuffix("/") { return xml[searchFrom..<searchFrom] }  // <Name/>
             let closing = "</\(tagName)>"
-            guard let end = xml[searchFrom...].range(of: closing) else { return nil }
+            guard let end = xml[searchFrom...].firstRange(of: closing) else { return nil }
             return xml[searchFrom..<end.lowerBound]
         }
         return nil
@@ -59,7 +60,7 @@ enum STSResponse {
         while let amp = rest.firstIndex(where: { $0 == "&" || $0 == "<" }) {
             result += rest[..<amp]
             rest = rest[amp...]
-            if rest.hasPrefix("<![CDATA["), let end = rest.range(of: "]]>") {
+            if rest.hasPrefix("<![CDATA["), let end = rest.firstRange(of: "]]>") {
                 result += rest[rest.index(rest.startIndex, offsetBy: 9)..<end.lowerBound]
                 rest = rest[end.upperBound...]
                 continue

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `~/.aws/credentials` and `~/.aws/config` (or `AWS_SHARED_CREDENTIALS_FILE` and
 /// `AWS_CONFIG_FILE`), read together: a profile's settings are those of its config section
@@ -51,8 +51,8 @@ struct SharedConfigFiles: Sendable {
     }
 
     private static func read(_ path: String, source: String) throws(CredentialError) -> INIFile? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory else {
             return nil
         }
         guard let data = FileManager.default.contents(atPath: path) else {

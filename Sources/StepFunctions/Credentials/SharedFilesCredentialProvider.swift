@@ -1,5 +1,5 @@
 public import AsyncHTTPClient
-public import Foundation
+public import FoundationEssentials
 public import Logging
 
 /// A profile of the shared `credentials` and `config` files.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// systemd credentials (`LoadCredential=`, `SetCredentialEncrypted=`): the files
 /// `aws-access-key-id`, `aws-secret-access-key` and optionally `aws-session-token` in
@@ -40,7 +40,7 @@ public struct SystemdCredentialProvider: CredentialProvider {
 
     /// The file's text without one trailing newline; nil when it is absent or empty.
     private func read(_ directory: String, _ name: String) throws(CredentialError) -> String? {
-        let path = (directory as NSString).appendingPathComponent(name)
+        let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .failed(Self.sourceName, "cannot read \(path)")

@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
-public import Foundation
+public import FoundationEssentials
 public import Logging
+import POSIXSupport
 
 /// EKS service accounts (IRSA) and other OIDC federation: `AWS_WEB_IDENTITY_TOKEN_FILE` and
 /// `AWS_ROLE_ARN` (and optionally `AWS_ROLE_SESSION_NAME`), exchanged with STS

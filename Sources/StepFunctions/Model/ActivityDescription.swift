@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 /// What `DescribeActivity` and `ListActivities` say of an activity.
 public struct ActivityDescription: Sendable, Equatable {

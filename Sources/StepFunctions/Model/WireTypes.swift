@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The JSON 1.0 bodies of the activity operations, as the service defines them. The client
 /// encodes requests and decodes responses with these; the local endpoint does the opposite.

@@ -1,4 +1,9 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import FoundationEssentials
 
 /// The send rate of one API, learnt from the service's answers in the spirit of the AWS SDKs'
 /// "adaptive" retry mode (botocore `retries/adaptive.py` and `retries/throttling.py`; docs/fleet.md

@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+public import FoundationEssentials
 
 /// AWS Signature Version 4 with `Authorization` header, as botocore computes it.
 ///
@@ -83,9 +83,12 @@ public struct SigV4Signer: Sendable {
         let days = seconds.floorDivided(by: 86_400)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
         let inDay = seconds - days * 86_400
-        return String(
-            format: "%04d%02d%02dT%02d%02d%02dZ", year, month, day, inDay / 3600, inDay / 60 % 60, inDay % 60
-        )
+        func digits(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return digits(year, 4) + digits(month, 2) + digits(day, 2)
+            + "T" + digits(inDay / 3600, 2) + digits(inDay / 60 % 60, 2) + digits(inDay % 60, 2) + "Z"
     }
 
     /// The path with dot segments and empty segments removed, then percent-encoded once more

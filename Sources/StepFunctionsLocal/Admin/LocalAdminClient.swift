@@ -1,8 +1,9 @@
 public import AsyncHTTPClient
 import NIOHTTP1
-import Foundation
+import FoundationEssentials
 import NIOCore
-import NIOFoundationCompat
+import NIOFoundationEssentialsCompat
+import StepFunctions
 
 /// A client of the local endpoint's admin API (`/_local/…`): how tests, benchmarks and
 /// `make demo` submit tasks, read their outcome, inject faults and read statistics.
@@ -78,7 +79,7 @@ public struct LocalAdminClient: Sendable {
         struct List: Decodable { var tasks: [TaskState] }
         var query: [String] = []
         if let status { query.append("status=\(status)") }
-        if let activityArn { query.append("activityArn=\(activityArn.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? activityArn)") }
+        if let activityArn { query.append("activityArn=\(PercentEncoding.encode(activityArn))") }
         let path = "tasks" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         return try await send("GET", path, body: Optional<String>.none, as: List.self).tasks
     }

@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 /// An activity of the local endpoint.
 public struct LocalActivity: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIOCore
 public import NIOHTTP1
 import StepFunctions

@@ -1,4 +1,4 @@
-public import Foundation
+public import FoundationEssentials
 
 /// One task of the local endpoint and its life: SCHEDULED -> STARTED -> SUCCEEDED | FAILED |
 /// TIMED_OUT. A pure state machine: every event takes the current time, and nothing here sleeps.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import POSIXSupport
 
 /// A token bucket's size: `burst` calls at once, then `refillPerSecond` calls per second
 /// (Step Functions: 3,000 / 500 per API in the large regions, 1,500 / 300 elsewhere).
@@ -29,7 +30,7 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
     /// comma-separated, for operations of `known`. Every problem is named with its item.
     public static func parse(_ text: String, known: [String] = operations) throws(ParseError) -> [String: RateLimit] {
         var limits: [String: RateLimit] = [:]
-        for item in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for item in text.split(separator: ",", omittingEmptySubsequences: false).map({ String($0.trimmingWhitespace()) }) {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else {
                 throw ParseError(description: "\"\(item)\": expected OPERATION=BURST/REFILL, e.g. GetActivityTask=120/20")

@@ -1,5 +1,6 @@
-public import Foundation
+public import FoundationEssentials
 import NIOHTTP1
+import POSIXSupport
 public import StepFunctions
 
 /// Checks a request's SigV4 `Authorization` header the way the service does: the key must be
@@ -37,7 +38,7 @@ public struct SignatureVerifier: Sendable {
             }
             var fields: [String: String] = [:]
             for part in header.dropFirst(prefix.count).split(separator: ",") {
-                let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                let pair = part.trimmingWhitespace().split(separator: "=", maxSplits: 1)
                 if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
             }
             for name in ["Credential", "SignedHeaders", "Signature"] where fields[name]?.isEmpty ?? true {

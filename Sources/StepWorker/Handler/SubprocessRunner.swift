@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 import CSpawn
-import Foundation
+import FoundationEssentials
 import POSIXSupport
 
 /// The real `ProcessRunner`. Each handler gets a thread of its own, which spawns it
@@ -24,11 +24,11 @@ public struct SubprocessRunner: ProcessRunner {
 
     public func start(_ invocation: HandlerInvocation) -> any RunningHandler {
         let run = HandlerRun()
-        let thread = Thread {
-            run.finish(with: Self.execute(invocation, run: run))
+        do {
+            try DetachedThread.start(name: "stepworker-handler") { run.finish(with: Self.execute(invocation, run: run)) }
+        } catch {
+            run.finish(with: HandlerRunResult(termination: .launchFailed("cannot start the handler's thread: \(error)")))
         }
-        thread.name = "stepworker-handler"
-        thread.start()
         return run
     }
 

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import Glibc
+import POSIXSupport
 
 /// The journal's one writer: a thread of its own that takes every record queued while its
 /// previous batch ran (`CommitQueue`), writes them in one `write`, `fdatasync`s if any of them
@@ -11,7 +13,7 @@ import Foundation
 final class JournalCommitter: @unchecked Sendable {
     typealias Waiter = CheckedContinuation<Void, any Error>
 
-    private let lock = NSCondition()
+    private let lock = ConditionLock()
     // Guarded by `lock`.
     private var queue = CommitQueue<Waiter>()
     private var jobs: [() -> Void] = []
@@ -21,13 +23,11 @@ final class JournalCommitter: @unchecked Sendable {
     private var file: JournalFile
     private let compactAbove: Int
 
-    init(file: JournalFile, state: LedgerState, compactAbove: Int) {
+    init(file: JournalFile, state: LedgerState, compactAbove: Int) throws(SystemCallError) {
         self.file = file
         self.state = state
         self.compactAbove = compactAbove
-        let thread = Thread { [self] in run() }  // holds the committer until `stop()`
-        thread.name = "stepworker.ledger-journal"
-        thread.start()
+        try DetachedThread.start(name: "ledger-journal") { [self] in run() }  // holds the committer until `stop()`
     }
 
     deinit {
@@ -116,4 +116,28 @@ final class JournalCommitter: @unchecked Sendable {
             return error
         }
     }
+}
+
+/// A pthread mutex with one condition variable (what `NSCondition` is, without Foundation):
+/// `wait()` releases the lock while it sleeps and holds it again when it returns.
+private final class ConditionLock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+    func wait() { pthread_cond_wait(condition, mutex) }
+    func signal() { pthread_cond_signal(condition) }
 }

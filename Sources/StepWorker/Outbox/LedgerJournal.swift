@@ -37,7 +37,11 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
         try DurableFile.makeDirectory(stateDirectory)
         let file = try JournalFile.open(journalPath, in: stateDirectory)
         let parsed = JournalFormat.parse(try DurableFile.read(journalPath))
-        committer = JournalCommitter(file: file, state: LedgerState(parsed.records), compactAbove: compactAbove)
+        do throws(SystemCallError) {
+            committer = try JournalCommitter(file: file, state: LedgerState(parsed.records), compactAbove: compactAbove)
+        } catch {
+            throw DurableFileError(operation: error.call, path: journalPath, errno: error.errno)
+        }
     }
 
     deinit {

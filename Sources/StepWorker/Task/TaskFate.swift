@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import POSIXSupport
 import StepFunctions
 
 /// What becomes of a task: DESIGN section 4's outcome table (docs/handlers.md), row by row, in
@@ -88,7 +89,7 @@ public enum TaskFate: Sendable, Equatable {
             }
             return .success(output: output)
         case .json:
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = String(text.trimmingWhitespace())
             if trimmed.isEmpty { return .success(output: "null") }
             if let problem = JSONText.validationError(Array(trimmed.utf8)) {
                 let start = TaskLimits.truncating(trimmed, toCharacters: quotedStdoutCharacters)
@@ -108,30 +109,25 @@ public enum TaskFate: Sendable, Equatable {
     /// stdout as `{"error": "...", "cause": ...}`: the handler's own error.
     static func structuredError(_ stdout: [UInt8]) -> TaskResult? {
         guard !stdout.isEmpty, JSONText.validationError(stdout) == nil,
-            let object = try? JSONSerialization.jsonObject(with: Data(stdout), options: [.fragmentsAllowed]),
-            let dictionary = object as? [String: Any], let error = dictionary["error"] as? String
+            case .object(let dictionary)? = JSONValue.parse(stdout), case .string(let error)? = dictionary["error"]
         else { return nil }
         return .failing(error, describe(dictionary["cause"]))
     }
 
     /// A `cause` of any JSON type as text: strings as they are, absent or null as empty,
     /// anything else as its JSON.
-    static func describe(_ cause: Any?) -> String {
+    static func describe(_ cause: JSONValue?) -> String {
         switch cause {
-        case nil, is NSNull: return ""
-        case let text as String: return text
-        case let value?:
-            guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]),
-                let text = String(data: data, encoding: .utf8)
-            else { return "\(value)" }
-            return text
+        case nil, .null?: return ""
+        case .string(let text)?: return text
+        case let value?: return value.compactText
         }
     }
 
     /// A Lambda error body as the cause: the body's JSON as it came, or as a JSON string when it
     /// is not JSON.
     static func functionErrorCause(_ body: [UInt8]) -> String {
-        let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(String(decoding: body, as: UTF8.self).trimmingWhitespace())
         if !text.isEmpty, JSONText.validationError(Array(text.utf8)) == nil { return text }
         return JSONText.encode(text)
     }
@@ -145,7 +141,7 @@ public enum TaskFate: Sendable, Equatable {
     }
 
     static func withStderr(_ summary: String, _ stderr: String) -> String {
-        let tail = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        let tail = String(stderr.trimmingWhitespace())
         return tail.isEmpty ? summary : "\(summary); stderr:\n\(tail)"
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import POSIXSupport
 import NIOHTTP1
@@ -124,9 +124,7 @@ extension WarmProcess {
 
     /// The error body's `errorType`, else the `Lambda-Runtime-Function-Error-Type` header.
     static func errorType(_ request: RuntimeAPIServer.Request) -> String {
-        if let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any],
-            let type = object["errorType"] as? String, !type.isEmpty
-        {
+        if case .object(let object)? = JSONValue.parse(request.body), case .string(let type)? = object["errorType"], !type.isEmpty {
             return type
         }
         return request.headers.first(name: "Lambda-Runtime-Function-Error-Type") ?? ""
