@@ -42,7 +42,9 @@ demo: deps
 	scripts/demo.sh
 
 # Benchmarks (DESIGN section 7, docs/benchmark.md): a release build of stepworker run against the
-# local endpoint; prints throughput, per-task overhead, idle CPU/RSS and time to READY=1.
+# local endpoint; prints throughput, per-task overhead, idle CPU/RSS and time to READY=1 next to
+# issue 12's targets, and the same /bin/cat tasks through the typical boto3 worker
+# (scripts/boto3-worker.py, boto3 from PyPI into .build/venv; skipped, saying why, without it).
 bench: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release --product stepworker-bench
