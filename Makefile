@@ -45,7 +45,9 @@ demo: deps
 	scripts/demo.sh
 
 # Benchmarks (DESIGN section 7, docs/benchmark.md): a release build of stepworker run against the
-# local endpoint; prints throughput, per-task overhead, idle CPU/RSS and time to READY=1.
+# local endpoint; prints throughput, per-task overhead, idle CPU/RSS and time to READY=1 next to
+# issue 12's targets, and the same /bin/cat tasks through the typical boto3 worker
+# (scripts/boto3-worker.py, boto3 from PyPI into .build/venv; skipped, saying why, without it).
 bench: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product stepworker
 	$(SWIFT) build $(RELEASE_FLAGS) --product stepworker-bench

@@ -5,10 +5,10 @@ Four `stepworker run` daemons (2 activities x 16 pollers each) work through 2,00
 against one local endpoint whose per-API token buckets are the real quota scaled down (burst
 120, refill 20/s per API); a tenth of the tasks run 2 s and heartbeat every second with
 HeartbeatSeconds 5. Then the same tasks, against a fresh endpoint with the same buckets, through
-four typical boto3 workers (a thread per poller, a subprocess per task, a heartbeat thread per
-task, botocore's "standard" retry mode). Prints, for both, tasks/s against the bound the quota
-allows, throttled calls as a share of all calls, heartbeat timeouts and each worker's share of
-the work, next to the targets. A benchmark, not a test: nothing here fails a build.
+four typical boto3 workers (scripts/boto3-worker.py: a thread per poller, a subprocess per task,
+a heartbeat thread per task, botocore's "standard" retry mode). Prints, for both, tasks/s
+against the bound the quota allows, throttled calls as a share of all calls, heartbeat
+timeouts and each worker's share of the work, next to the targets. A benchmark, not a test: nothing here fails a build.
 """
 import argparse
 import http.client
@@ -165,67 +165,19 @@ heartbeat = "1s"
     return processes
 
 
-BOTO3_WORKER = r'''
-import json, subprocess, sys, threading, time
-import boto3
-from botocore.config import Config
-
-endpoint, name, pollers, short, beating = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-client = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="us-east-1",
-                      config=Config(retries={"mode": "standard"}, max_pool_connections=4 * pollers,
-                                    read_timeout=70))
-errors = {"poll": 0, "heartbeat": 0, "result": 0}
-
-def heartbeat(token, done):
-    while not done.wait(1.0):
-        try:
-            client.send_task_heartbeat(taskToken=token)
-        except Exception:
-            errors["heartbeat"] += 1
-
-def poller(activity, command):
-    while True:
-        try:
-            task = client.get_activity_task(activityArn=activity, workerName=name)
-        except Exception:
-            errors["poll"] += 1
-            continue
-        token = task.get("taskToken")
-        if not token:
-            continue
-        done = threading.Event()
-        if command == beating:
-            threading.Thread(target=heartbeat, args=(token, done), daemon=True).start()
-        run = subprocess.run([command], input=task["input"].encode(), capture_output=True)
-        done.set()
-        try:
-            if run.returncode == 0:
-                client.send_task_success(taskToken=token, output=run.stdout.decode())
-            else:
-                client.send_task_failure(taskToken=token, error="Handler.Failed", cause=run.stderr.decode()[-1000:])
-        except Exception:
-            errors["result"] += 1
-
-for activity, command in ((sys.argv[6], short), (sys.argv[7], beating)):
-    for _ in range(pollers):
-        threading.Thread(target=poller, args=(activity, command), daemon=True).start()
-while True:
-    time.sleep(5)
-    print(json.dumps(errors), flush=True)
-'''
+# The typical boto3 worker, shared with `make bench`'s comparison rows.
+BOTO3_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "boto3-worker.py")
 
 
 def run_boto3(python, directory, endpoint, workers, pollers):
     short, beating = handlers(directory)
-    script = os.path.join(directory, "boto3_worker.py")
-    with open(script, "w") as f:
-        f.write(BOTO3_WORKER)
     processes = []
     for w in range(workers):
         log = open(os.path.join(directory, f"boto3-{w + 1}.log"), "w")
         environment = {"PATH": "/usr/bin:/bin", "HOME": directory, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET}
         processes.append((subprocess.Popen(
-            [python, script, endpoint.url, f"boto3-{w + 1}", str(pollers), short, beating, arn("short"), arn("beating")],
+            [python, BOTO3_WORKER, "--endpoint", endpoint.url, "--name", f"boto3-{w + 1}", "--pollers", str(pollers),
+             "--activity", arn("short"), short, "0", "--activity", arn("beating"), beating, "1"],
             stdout=log, stderr=log, env=environment), log))
     return processes
 

@@ -106,6 +106,45 @@ import Testing
         #expect(request.values(of: "Authorization") != [vector.expected.authorization])
     }
 
+    /// One signer kept across every vector, as a client keeps it: its cached signing key never
+    /// signs for another secret, day, or (with the same secret again) after either changed.
+    @Test func oneSignerSignsEveryVectorAsFreshOnesDo() {
+        var signers: [String: SigV4Signer] = [:]
+        for vector in Self.vectors + Self.vectors.reversed() + Self.vectors {
+            let signer = signers["\(vector.service)/\(vector.region)", default: SigV4Signer(service: vector.service, region: vector.region)]
+            signers["\(vector.service)/\(vector.region)"] = signer
+            var request = vector.signingRequest
+            signer.sign(&request, credentials: vector.awsCredentials, date: Date(timeIntervalSince1970: TimeInterval(vector.unixTime)))
+            #expect(request.values(of: "Authorization") == [vector.expected.authorization], "\(vector.name)")
+        }
+        let vector = Self.vectors[0]
+        let signer = SigV4Signer(service: vector.service, region: vector.region)
+        var nextDay = vector.signingRequest
+        signer.sign(&nextDay, credentials: vector.awsCredentials, date: Date(timeIntervalSince1970: TimeInterval(vector.unixTime + 86_400)))
+        var fresh = vector.signingRequest
+        SigV4Signer(service: vector.service, region: vector.region)
+            .sign(&fresh, credentials: vector.awsCredentials, date: Date(timeIntervalSince1970: TimeInterval(vector.unixTime + 86_400)))
+        #expect(nextDay.values(of: "Authorization") == fresh.values(of: "Authorization"))
+        var sameDay = vector.signingRequest
+        signer.sign(&sameDay, credentials: vector.awsCredentials, date: Date(timeIntervalSince1970: TimeInterval(vector.unixTime)))
+        #expect(sameDay.values(of: "Authorization") == [vector.expected.authorization])
+    }
+
+    @Test func timestampsAreZeroPaddedUTC() {
+        #expect(SigV4Signer.timestamp(Date(timeIntervalSince1970: 0)) == "19700101T000000Z")
+        #expect(SigV4Signer.timestamp(Date(timeIntervalSince1970: 951_782_400 + 3_723)) == "20000229T010203Z")
+        #expect(SigV4Signer.timestamp(Date(timeIntervalSince1970: 1_798_761_599.9)) == "20261231T235959Z")
+    }
+
+    @Test func headerValuesHaveTheirWhitespaceFoldedAsBotocore() {
+        let request = SigningRequest(
+            method: "POST", path: "/",
+            headers: [.init(name: "A", value: "plain-value;x=1"), .init(name: "B", value: "  two\t words \n here  "), .init(name: "C", value: "caf\u{e9}  ok")],
+            body: [])
+        let canonical = SigV4Signer.canonicalRequest(request, signedHeaders: ["a", "b", "c"])
+        #expect(canonical.contains("a:plain-value;x=1\nb:two words here\nc:caf\u{e9} ok\n"))
+    }
+
     @Test func credentialsNeverPrintTheirSecrets() {
         let credentials = AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s3cr3t", sessionToken: "t0k3n")
         for text in [String(describing: credentials), String(reflecting: credentials), "\(credentials)"] {

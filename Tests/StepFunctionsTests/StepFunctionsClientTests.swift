@@ -203,5 +203,9 @@ struct StepFunctionsClientTests {
         #expect(token.fingerprint.count == 16)
         #expect(token.fingerprint == TaskToken(token.rawValue).fingerprint)
         #expect(token.fingerprint != TaskToken(token.rawValue + "x").fingerprint)
+        // The first 16 hex digits of SHA-256("abc"), as logs and handlers have always seen them.
+        #expect(TaskToken("abc").fingerprint == "ba7816bf8f01cfea")
+        #expect(TaskToken("abc") == TaskToken("abc"))
+        #expect(Set([TaskToken("abc"), TaskToken("abc"), TaskToken("abd")]).count == 2)
     }
 }

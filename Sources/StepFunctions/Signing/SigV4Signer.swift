@@ -12,6 +12,7 @@ public struct SigV4Signer: Sendable {
 
     public let service: String
     public let region: String
+    private let keys = SigningKeyCache()
 
     public init(service: String, region: String) {
         self.service = service
@@ -45,10 +46,15 @@ public struct SigV4Signer: Sendable {
     }
 
     /// Hex HMAC-SHA256 of `stringToSign` with the key derived from the secret, date, region and service.
+    /// The derived key is cached per secret and day (`SigningKeyCache`).
     public func signature(stringToSign: String, secretAccessKey: String, timestamp: String) -> String {
-        var key = SymmetricKey(data: Array("AWS4\(secretAccessKey)".utf8))
-        for part in [String(timestamp.prefix(8)), region, service, "aws4_request"] {
-            key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+        let day = timestamp.prefix(8)
+        let key = keys.key(secret: secretAccessKey, day: day) {
+            var key = SymmetricKey(data: Array("AWS4\(secretAccessKey)".utf8))
+            for part in [String(day), region, service, "aws4_request"] {
+                key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+            }
+            return key
         }
         return Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
     }
@@ -60,7 +66,7 @@ public struct SigV4Signer: Sendable {
 
     public static func canonicalRequest(_ request: SigningRequest, signedHeaders: [String]) -> String {
         let headerLines = signedHeaders.map { name in
-            let values = request.values(of: name).map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+            let values = request.values(of: name).map(trimmedValue)
             return "\(name):\(values.joined(separator: ","))\n"
         }
         return [
@@ -73,6 +79,14 @@ public struct SigV4Signer: Sendable {
         ].joined(separator: "\n")
     }
 
+    /// A header value with its whitespace runs made one space and its ends trimmed (botocore's
+    /// `' '.join(value.split())`). Values of visible ASCII only are already so: kept as they are,
+    /// without splitting them into Characters.
+    static func trimmedValue(_ value: String) -> String {
+        if value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) { return value }
+        return value.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
     public static func stringToSign(canonicalRequest: String, timestamp: String, scope: String) -> String {
         [algorithm, timestamp, scope, Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
     }
@@ -83,12 +97,21 @@ public struct SigV4Signer: Sendable {
         let days = seconds.floorDivided(by: 86_400)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
         let inDay = seconds - days * 86_400
-        func digits(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        var text: [UInt8] = []
+        text.reserveCapacity(16)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            for _ in 0..<count {
+                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
         }
-        return digits(year, 4) + digits(month, 2) + digits(day, 2)
-            + "T" + digits(inDay / 3600, 2) + digits(inDay / 60 % 60, 2) + digits(inDay % 60, 2) + "Z"
+        digits(year, 4); digits(month, 2); digits(day, 2)
+        text.append(UInt8(ascii: "T"))
+        digits(inDay / 3600, 2); digits(inDay / 60 % 60, 2); digits(inDay % 60, 2)
+        text.append(UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The path with dot segments and empty segments removed, then percent-encoded once more
