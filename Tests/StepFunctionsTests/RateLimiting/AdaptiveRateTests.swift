@@ -158,7 +158,7 @@ struct AdaptiveRateSharingTests {
         var slow = AdaptiveRate()
         var t = AdaptiveRateTests.answer(&fast, perSecond: 16, from: 0, seconds: 2)
         _ = AdaptiveRateTests.answer(&slow, perSecond: 4, from: 0, seconds: 2)
-        for _ in 1...10 {
+        for _ in 1...20 {
             _ = fast.record(throttled: true, at: .seconds(t), backlogged: true)
             _ = slow.record(throttled: true, at: .seconds(t), backlogged: true)
             let end = t + 3
