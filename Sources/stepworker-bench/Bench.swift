@@ -351,6 +351,7 @@ struct Bench {
                 for _ in 0..<20 { _ = try await Self.runTasks(server.endpoint, arn: arn, count: 1) }  // warm-up
                 var tasks: [LocalTask] = []
                 for _ in 0..<tasksToRun { tasks += try await Self.runTasks(server.endpoint, arn: arn, count: 1) }
+                await daemon.waitForTimingLines(20 + tasksToRun)
                 await daemon.stop { await server.shutdown() }
                 return (tasks, daemon.taskTimings(), ready)
             } catch {

@@ -87,6 +87,17 @@ final class Daemon: @unchecked Sendable {
         throw BenchError("the daemon sent no READY=1 within 30 s; its log:\n\(log)")
     }
 
+    /// Waits until the log has `count` "Task timing" lines (at most `within`). The endpoint marks a
+    /// task finished when the result's request arrives, before its answer is back in the daemon,
+    /// which logs the line only after that; stopping the endpoint at once lost the last one.
+    func waitForTimingLines(_ count: Int, within limit: Duration = .seconds(10)) async {
+        let end = ContinuousClock.now.advanced(by: limit)
+        while ContinuousClock.now < end {
+            if log.components(separatedBy: "Task timing").count - 1 >= count { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// SIGTERM, then `afterSignal` (the endpoint shuts down, answering open polls), then waits
     /// for the exit; SIGKILL after 30 s. Returns the exit status.
     @discardableResult
