@@ -2,7 +2,7 @@ import FoundationEssentials
 
 /// Parses the ISO 8601 times AWS sends: `2026-11-25T12:00:00Z`, with optional fractional seconds
 /// and a `Z` or `±HH:MM` offset. No locale or calendar involved.
-enum ISO8601Timestamp {
+package enum ISO8601Timestamp {
     static func parse(_ text: String) -> Date? {
         let chars = Array(text.utf8)
         func number(_ from: Int, _ count: Int) -> Int? {
@@ -52,8 +52,8 @@ enum ISO8601Timestamp {
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
-    /// Howard Hinnant's days-from-civil.
-    private static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+    /// Howard Hinnant's days-from-civil: days since 1970-01-01 of a proleptic Gregorian date.
+    package static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400

@@ -147,10 +147,12 @@ public struct SignatureVerifier: Sendable {
         guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
             let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15)
         else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        guard let date = calendar.date(from: components), SigV4Signer.timestamp(date) == text else { return nil }
+        // No Calendar or TimeZone: without FoundationInternationalization (the shipped binary links
+        // only FoundationEssentials) they trap. Out-of-range fields fail the round trip.
+        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        let seconds = ISO8601Timestamp.daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+        let date = Date(timeIntervalSince1970: Double(seconds))
+        guard SigV4Signer.timestamp(date) == text else { return nil }
         return date
     }
 
