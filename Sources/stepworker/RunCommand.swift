@@ -61,7 +61,7 @@ struct RunCommand: AsyncParsableCommand {
     private static func makeSupervisor(
         _ configuration: Configuration, environment: [String: String], http: HTTPClient, connectionLimit: Int,
         logLevel: LogLevelSwitch, metrics: WorkerMetrics, logger: Logger
-    ) async throws -> Supervisor<ContinuousClock> {
+    ) async throws -> Supervisor<EventLoopClock> {
         let aws = configuration.aws
         let region = try await RegionResolver.resolve(
             explicit: aws.region, profile: aws.profile, environment: environment, httpClient: http, logger: logger)
@@ -81,7 +81,7 @@ struct RunCommand: AsyncParsableCommand {
             configuration: configuration, service: client,
             runner: LambdaRunner(workerName: configuration.worker.name, daemonEnvironment: environment, logger: logger),
             notifier: SystemdNotifier(logger: logger),
-            clock: ContinuousClock(), watchdogTimeout: Watchdog<ContinuousClock>.timeoutFromEnvironment(),
+            clock: EventLoopClock(), watchdogTimeout: Watchdog<ContinuousClock>.timeoutFromEnvironment(),
             daemonEnvironment: environment, connectionLimit: connectionLimit, logLevel: logLevel, metrics: metrics,
             logger: logger)
     }

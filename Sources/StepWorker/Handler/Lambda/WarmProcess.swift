@@ -117,7 +117,8 @@ final class WarmProcess: Sendable {
         logContext.set(["STEPWORKER_TASK_ID": "\(task.requestID)"])
         if let limit = task.invocation.timeout {
             let timer = Task {
-                guard (try? await Task.sleep(for: limit)) != nil else { return }
+                // EventLoopClock: a cancelled timer (the task ended first) is freed now, not at `limit`.
+                guard (try? await EventLoopClock().sleep(for: limit)) != nil else { return }
                 self.kill(.timeout, holding: task)
             }
             inner.withLock { $0.timer = timer }
