@@ -48,7 +48,8 @@ import Testing
                 let reply = try await client.call("GetActivityTask", ["activityArn": arn])
                 #expect(reply["input"] as? String == "[1]")
             }
-            #expect(elapsed < .milliseconds(500))
+            // Not held for the long poll (1 s here): a loaded 2-core machine can take 500 ms.
+            #expect(elapsed < .milliseconds(900))
         }
     }
 

@@ -221,6 +221,8 @@ struct WarmHandlerTests {
     func stderrCarriesTheTasksFieldsWhileItRuns() async throws {
         let h = try Harness.python()
         _ = await h.run(#"{"kind": "log"}"#, id: "feedfacefeedface")
+        // The stderr reader logs the line on its own; the run can return first.
+        #expect(try await waitUntil { h.log.all.contains { $0.message == "a line from the task" } })
         let line = try #require(h.log.all.first { $0.message == "a line from the task" })
         #expect(line.metadata["STEPWORKER_TASK_ID"] == "feedfacefeedface")
         #expect(line.metadata["STEPWORKER_ACTIVITY"] == "warm")
