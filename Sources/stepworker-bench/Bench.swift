@@ -207,7 +207,7 @@ struct Bench {
         say("overhead = endpoint's handout -> result received, minus the handler's time (spawn -> exit, from the")
         say("daemon's STEPWORKER_HANDLER_US). in-daemon = STEPWORKER_OVERHEAD_US (TaskRun start -> delivery acknowledged,")
         say("minus the handler). delivery = the SendTaskSuccess round trip. in-flight = STEPWORKER_INFLIGHT_US (poll")
-        say("answer received -> inflight/ record durable: a SIGKILL inside it loses the task until its heartbeat")
+        say("answer received -> its started record durable in the journal: a SIGKILL inside it loses the task until its heartbeat")
         say("timeout; docs/daemon.md). Times in ms.")
         say(overheadTable.render())
         say("")
