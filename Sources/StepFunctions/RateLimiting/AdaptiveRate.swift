@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-import FoundationEssentials
-
 /// The send rate of one API, learnt from the service's answers in the spirit of the AWS SDKs'
 /// "adaptive" retry mode (botocore `retries/adaptive.py` and `retries/throttling.py`; docs/fleet.md
 /// says what was taken and what was changed). Pure: responses come in with the time they arrived,
