@@ -25,7 +25,8 @@ public struct SubprocessRunner: ProcessRunner {
     public func start(_ invocation: HandlerInvocation) -> any RunningHandler {
         let run = HandlerRun()
         do {
-            try DetachedThread.start(name: "stepworker-handler") { run.finish(with: Self.execute(invocation, run: run)) }
+            // A thread name is at most 15 bytes (pthread_setname_np); "handler" in `top -H`.
+            try DetachedThread.start(name: "handler") { run.finish(with: Self.execute(invocation, run: run)) }
         } catch {
             run.finish(with: HandlerRunResult(termination: .launchFailed("cannot start the handler's thread: \(error)")))
         }
