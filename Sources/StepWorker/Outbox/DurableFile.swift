@@ -27,12 +27,7 @@ enum DurableFile {
 
     /// Removes the temporary files of writes a crash interrupted (at start, before anyone writes).
     static func removeLeftovers(in directory: String) {
-        guard let dir = opendir(directory) else { return }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasPrefix(".tmp-") { unlink("\(directory)/\(name)") }
-        }
+        for name in (try? names(in: directory)) ?? [] where name.hasPrefix(".tmp-") { unlink("\(directory)/\(name)") }
     }
 
     static func write(_ bytes: [UInt8], to path: String, in directory: String) throws(DurableFileError) {
@@ -80,14 +75,19 @@ enum DurableFile {
         }
     }
 
-    /// The names in `directory` that end with `suffix`, sorted.
+    /// The names in `directory` that end with `suffix`, sorted, hidden ones left out.
     static func list(_ directory: String, suffix: String) throws(DurableFileError) -> [String] {
+        try names(in: directory).filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }
+    }
+
+    /// Every name in `directory` but `.` and `..`, sorted.
+    static func names(in directory: String) throws(DurableFileError) -> [String] {
         guard let dir = opendir(directory) else { throw DurableFileError(operation: "opendir", path: directory, errno: errno) }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(suffix) && !name.hasPrefix(".") { names.append(name) }
+            if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()
     }
@@ -97,19 +97,5 @@ enum DurableFile {
         guard fd >= 0 else { throw DurableFileError(operation: "open", path: directory, errno: errno) }
         defer { close(fd) }
         if fsync(fd) != 0 { throw DurableFileError(operation: "fsync", path: directory, errno: errno) }
-    }
-}
-
-/// Every name in a directory but `.` and `..` (none if it cannot be read).
-enum DirectoryNames {
-    static func all(in directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
     }
 }

@@ -92,7 +92,7 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
     package static func kept(stateDirectory: String) -> [String] {
         let parsed = (try? DurableFile.read(stateDirectory + "/ledger.journal")).map(JournalFormat.parse) ?? JournalFormat.Parsed()
         let others = ["", "/inflight", "/outbox"].flatMap { sub in
-            (DirectoryNames.all(in: stateDirectory + sub)).filter { !["ledger.journal", "inflight", "outbox"].contains($0) }.map { "\(sub)/\($0)" }
+            ((try? DurableFile.names(in: stateDirectory + sub)) ?? []).filter { !["ledger.journal", "inflight", "outbox"].contains($0) }.map { "\(sub)/\($0)" }
         }
         return LedgerState(parsed.records).entries.keys.sorted() + parsed.unreadable.map { "unreadable bytes \($0)" } + others
     }

@@ -40,7 +40,7 @@ public struct EventLoopClock: Clock {
                 scheduled.cancel()
             }
         } catch {
-            throw CancellationError()  // the only way the scheduled task fails
+            throw CancellationError()  // cancelled, or the loop shut down (the daemon is exiting)
         }
     }
 
