@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 /// What to start: everything is prepared by the caller, because the child may not allocate.
 typedef struct {

@@ -11,9 +11,9 @@ final class HandlerRun: RunningHandler {
     private struct State {
         /// The first stop asked for, if any.
         var stopReason: HandlerStopReason?
-        /// A pipe whose read end the I/O thread polls; a byte on it wakes the thread. Open only
-        /// while the run goes on.
-        var wake: (read: Int32, write: Int32)?
+        /// The reactor's eventfd; writing it wakes the reactor thread, which then reads
+        /// `stopReason`.
+        var wake: Int32?
         var result: HandlerRunResult?
         var waiters: [CheckedContinuation<HandlerRunResult, Never>] = []
     }
@@ -23,10 +23,7 @@ final class HandlerRun: RunningHandler {
     func terminate(_ reason: HandlerStopReason) {
         state.withLock { state in
             if state.stopReason == nil { state.stopReason = reason }
-            if let wake = state.wake {
-                var byte: UInt8 = 1
-                _ = write(wake.write, &byte, 1)
-            }
+            if let wake = state.wake { HandlerReactor.wake(wake) }
         }
     }
 
@@ -45,29 +42,14 @@ final class HandlerRun: RunningHandler {
         }
     }
 
-    /// Opens the wake-up pipe and returns the end the I/O thread polls; nil if the system
-    /// refused a pipe.
-    func openWake() -> Int32? {
-        guard let wake = try? PosixIO.pipe() else { return nil }
-        PosixIO.setNonBlocking(wake.read)
-        PosixIO.setNonBlocking(wake.write)
+    func attach(wake: Int32) {
         state.withLock { $0.wake = wake }
-        return wake.read
-    }
-
-    func closeWake() {
-        state.withLock { state in
-            if let wake = state.wake {
-                _ = close(wake.read)
-                _ = close(wake.write)
-            }
-            state.wake = nil
-        }
     }
 
     func finish(with result: HandlerRunResult) {
         let waiters = state.withLock { state in
             state.result = result
+            state.wake = nil
             defer { state.waiters = [] }
             return state.waiters
         }

@@ -1,0 +1,180 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CSpawn
+import FoundationEssentials
+import Logging
+import POSIXSupport
+import Synchronization
+
+/// One long-lived thread that spawns every handler and drives all of them with one epoll set
+/// (level-triggered; the parent's pipe ends are non-blocking), instead of a thread per run.
+///
+/// The reactor thread does the spawning on purpose: PR_SET_PDEATHSIG follows the spawning
+/// *thread*, and this one lives as long as the daemon. New runs and stop requests reach it through
+/// `submit` and `HandlerRun.terminate`, both of which write the one eventfd.
+final class HandlerReactor: Sendable {
+    private struct Inbox {
+        var starts: [(HandlerInvocation, HandlerRun)] = []
+        var threadStarted = false
+    }
+
+    private let inbox = Mutex(Inbox())
+    private let epollFD: Int32
+    let wakeFD: Int32
+
+    init() throws(LaunchError) {
+        let epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { throw LaunchError(errno: errno, doing: "epoll_create1") }
+        let wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard wakeFD >= 0 else {
+            let code = errno
+            _ = close(epollFD)
+            throw LaunchError(errno: code, doing: "eventfd")
+        }
+        self.epollFD = epollFD
+        self.wakeFD = wakeFD
+        _ = Self.watch(epollFD, wakeFD, events: EPOLLIN.rawValue, token: 0)
+    }
+
+    /// Hands a run to the reactor thread (started on first use).
+    func submit(_ invocation: HandlerInvocation, _ run: HandlerRun) throws(SystemCallError) {
+        run.attach(wake: wakeFD)
+        let start = inbox.withLock { inbox in
+            inbox.starts.append((invocation, run))
+            defer { inbox.threadStarted = true }
+            return !inbox.threadStarted
+        }
+        if start {
+            // A thread name is at most 15 bytes (pthread_setname_np); "handlers" in `top -H`.
+            try DetachedThread.start(name: "handlers") { [self] in loop() }
+        }
+        Self.wake(wakeFD)
+    }
+
+    static func wake(_ fd: Int32) {
+        var one: UInt64 = 1
+        _ = write(fd, &one, 8)
+    }
+
+    private static func watch(_ epollFD: Int32, _ fd: Int32, events: UInt32, token: UInt64) -> Bool {
+        var event = epoll_event(events: events, data: epoll_data_t(u64: token))
+        return epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0
+    }
+
+    private static func unwatch(_ epollFD: Int32, _ fd: Int32?) {
+        guard let fd else { return }
+        var event = epoll_event()
+        _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, &event)
+    }
+
+    // MARK: - The reactor thread
+
+    private func loop() -> Never {
+        var sessions: [UInt64: HandlerSession] = [:]
+        var nextID: UInt64 = 1
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
+        var events = [epoll_event](repeating: epoll_event(), count: 64)
+        while true {
+            let now = POSIX.nowMilliseconds()
+            var timeout: Int32 = -1
+            for id in Array(sessions.keys) {
+                sessions[id]!.advance(now: now)
+                if sessions[id]!.isDone {
+                    finish(sessions.removeValue(forKey: id)!)
+                } else {
+                    let next = sessions[id]!.deadlines.pollTimeout(now: now)
+                    if next >= 0, timeout < 0 || next < timeout { timeout = next }
+                }
+            }
+            let count = epoll_wait(epollFD, &events, Int32(events.count), timeout)
+            guard count > 0 else { continue }
+            for index in 0..<Int(count) {
+                let token = events[index].data.u64
+                if token == 0 {
+                    var value: UInt64 = 0
+                    _ = read(wakeFD, &value, 8)
+                    for (invocation, run) in inbox.withLock({ inbox in defer { inbox.starts = [] }; return inbox.starts }) {
+                        if let session = launch(invocation, run, id: nextID) {
+                            sessions[nextID] = session
+                            nextID += 1
+                        }
+                    }
+                    continue
+                }
+                let id = token >> 2
+                guard sessions[id] != nil else { continue }
+                switch token & 3 {
+                case 0:
+                    Self.unwatch(epollFD, sessions[id]!.pidFD)
+                    sessions[id]!.leaderDidExit(now: POSIX.nowMilliseconds())
+                case 1:
+                    let fd = sessions[id]!.stdinFD
+                    sessions[id]!.writeInput()
+                    if sessions[id]!.stdinFD == nil { Self.unwatch(epollFD, fd) }
+                case 2:
+                    let fd = sessions[id]!.stdoutFD
+                    sessions[id]!.readStdout(buffer)
+                    if sessions[id]!.stdoutFD == nil { Self.unwatch(epollFD, fd) }
+                default:
+                    let fd = sessions[id]!.stderrFD
+                    sessions[id]!.readStderr(buffer)
+                    if sessions[id]!.stderrFD == nil { Self.unwatch(epollFD, fd) }
+                }
+            }
+        }
+    }
+
+    /// Spawns one handler (the reactor waits only for the vfork) and registers its descriptors;
+    /// a failure finishes that run alone.
+    private func launch(_ invocation: HandlerInvocation, _ run: HandlerRun, id: UInt64) -> HandlerSession? {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let startedAt = POSIX.nowMilliseconds()
+        var pipes = HandlerPipes()
+        do {
+            try pipes.open()
+        } catch {
+            pipes.closeAll()
+            run.finish(with: HandlerRunResult(termination: .launchFailed(error.message)))
+            return nil
+        }
+        let pid: pid_t
+        do {
+            pid = try LaunchPlan(invocation).spawn(stdin: pipes.stdinRead, stdout: pipes.stdoutWrite, stderr: pipes.stderrWrite)
+        } catch {
+            pipes.closeAll()
+            run.finish(with: HandlerRunResult(termination: .launchFailed(error.message), duration: clock.now - started))
+            return nil
+        }
+        pipes.closeChildEnds()
+        // Not reaped until the session is done, so the pid cannot be reused meanwhile.
+        let pidFD = cspawn_pidfd_open(pid)
+        let session = HandlerSession(
+            run: run, processID: pid, pidFD: pidFD >= 0 ? pidFD : nil, pipes: pipes,
+            invocation: invocation, startedAt: startedAt, started: started)
+        let base = id << 2
+        if let fd = session.pidFD { _ = Self.watch(epollFD, fd, events: EPOLLIN.rawValue, token: base) }
+        if let fd = session.stdinFD { _ = Self.watch(epollFD, fd, events: EPOLLOUT.rawValue, token: base | 1) }
+        if let fd = session.stdoutFD { _ = Self.watch(epollFD, fd, events: EPOLLIN.rawValue, token: base | 2) }
+        if let fd = session.stderrFD { _ = Self.watch(epollFD, fd, events: EPOLLIN.rawValue, token: base | 3) }
+        return session
+    }
+
+    /// Reaps the leader (it has exited, or the drain ran out after its SIGKILL) and completes
+    /// the run.
+    private func finish(_ ended: HandlerSession) {
+        var session = ended
+        for fd in [session.pidFD, session.stdinFD, session.stdoutFD, session.stderrFD] { Self.unwatch(epollFD, fd) }
+        session.closeAll()
+        if let line = session.stderr.flush() { session.logger.info("\(line)") }
+        let status = SubprocessRunner.reap(session.processID)
+        session.run.finish(with: HandlerRunResult(
+            termination: SubprocessRunner.termination(status, endedBy: session.deadlines.endedBy, session.invocation),
+            stdout: session.capture.bytes, stdoutBytes: session.capture.totalBytes,
+            stderrTail: session.stderr.tailText, duration: ContinuousClock().now - session.started,
+            processID: session.processID))
+    }
+}
