@@ -153,7 +153,7 @@ public final class StepFunctionsClient: ActivityService {
         _ operation: String, _ input: Input, returning: Output.Type,
         timeout: Duration? = nil, retry: RetryPolicy? = nil, within timeLeft: Duration? = nil
     ) async throws -> Output {
-        let body = try JSONEncoder().encode(input)
+        let body = try WireRequestBody.encode(input)
         let retry = retry ?? configuration.retryPolicy
         let limiter = configuration.rateLimiter
         let api = RateLimitedAPI(rawValue: operation)
