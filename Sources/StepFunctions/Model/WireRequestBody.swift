@@ -2,9 +2,9 @@ import FoundationEssentials
 
 /// A request body that writes its own JSON, so the hot requests (GetActivityTask, the three
 /// Send* calls) skip `JSONEncoder`, which spent ~57,000 instructions on a two-field object
-/// (docs/benchmark.md, "Where the time goes"). The output is the JSON `JSONEncoder` would
-/// write for the same value, keys in declaration order and absent optionals left out; only
-/// `/` is not escaped (`JSONEncoder` writes `\/`), which any JSON reader takes as the same.
+/// (docs/benchmark.md, "Where the time goes"). The output decodes to the same value as
+/// `JSONEncoder`'s: absent optionals left out, keys in declaration order (`JSONEncoder`'s order
+/// varies, which JSON allows), and `/` not escaped (`JSONEncoder` writes `\/`).
 package protocol WireJSONWritable: Encodable {
     func writeJSON(into writer: inout WireJSONWriter)
 }
