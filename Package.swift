@@ -37,6 +37,16 @@ let package = Package(
             name: "POSIXSupport",
             swiftSettings: strict
         ),
+        // The accept side the three HTTP servers share: every connection owned by a task at once.
+        .target(
+            name: "HTTPServing",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The Step Functions service client: endpoints, SigV4, JSON 1.0 transport, errors, retries.
         .target(
             name: "StepFunctions",
@@ -55,6 +65,7 @@ let package = Package(
         .target(
             name: "StepFunctionsLocal",
             dependencies: [
+                "HTTPServing",
                 "POSIXSupport",
                 "StepFunctions",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -71,6 +82,7 @@ let package = Package(
             name: "StepWorker",
             dependencies: [
                 "CSpawn",
+                "HTTPServing",
                 "POSIXSupport",
                 "StepFunctions",
                 "Systemd",
@@ -178,6 +190,9 @@ let package = Package(
                 "StepFunctionsLocal",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

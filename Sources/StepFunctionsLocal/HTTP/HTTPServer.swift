@@ -1,7 +1,7 @@
+import HTTPServing
 public import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 
 /// A small HTTP/1.1 server for loopback use: keep-alive, whole-body requests, one async handler.
 ///
@@ -14,11 +14,11 @@ public final class HTTPServer: Sendable {
     /// The address the server listens on (port resolved when 0 was asked for).
     public let host: String
     public let port: Int
-    private let task: Task<Void, Never>
+    private let listener: HTTPListener
 
     // Outbound parts carry `IOData`: the pipeline's HTTPServerProtocolErrorHandler unwraps writes as
     // `HTTPServerResponsePart` and traps on any other type.
-    private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    private typealias Connection = HTTPListener.Connection
 
     /// Binds and starts serving. `port` 0 lets the OS choose.
     public static func start(
@@ -28,41 +28,16 @@ public final class HTTPServer: Sendable {
         logger: Logger = Logger(label: "stepworker.http-server"),
         handler: @escaping Handler
     ) async throws -> HTTPServer {
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 512)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try Connection(wrappingChannelSynchronously: channel)
-                }
-            }
-        let boundPort = listener.channel.localAddress?.port ?? port
-        let task = Task {
-            await withDiscardingTaskGroup { group in
-                do {
-                    try await listener.executeThenClose { connections in
-                        for try await connection in connections {
-                            group.addTask {
-                                await serve(connection, maxBodyBytes: maxBodyBytes, logger: logger, handler: handler)
-                            }
-                        }
-                    }
-                } catch {
-                    if !Task.isCancelled {
-                        logger.error("HTTP listener failed", metadata: ["error": "\(error)"])
-                    }
-                }
-            }
+        let listener = try await HTTPListener.bind(host: host, port: port, backlog: 512) { connection in
+            await serve(connection, maxBodyBytes: maxBodyBytes, logger: logger, handler: handler)
         }
-        return HTTPServer(host: host, port: boundPort, task: task)
+        return HTTPServer(host: host, listener: listener)
     }
 
-    private init(host: String, port: Int, task: Task<Void, Never>) {
+    private init(host: String, listener: HTTPListener) {
         self.host = host
-        self.port = port
-        self.task = task
+        self.port = listener.port
+        self.listener = listener
     }
 
     /// `http://host:port`.
@@ -70,13 +45,12 @@ public final class HTTPServer: Sendable {
 
     /// Stops listening, closes every connection and cancels running handlers; returns when done.
     public func shutdown() async {
-        task.cancel()
-        await task.value
+        await listener.shutdown()
     }
 
     /// Returns when the server has stopped.
     public func waitUntilStopped() async {
-        await task.value
+        await listener.waitUntilStopped()
     }
 
     private static func serve(_ connection: Connection, maxBodyBytes: Int, logger: Logger, handler: Handler) async {

@@ -1,7 +1,7 @@
+import HTTPServing
 public import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 public import Prometheus
 
 /// The Prometheus endpoint of `[metrics] listen`: `GET /metrics` answers the registry in the text
@@ -23,55 +23,35 @@ public final class MetricsServer: Sendable {
     public let host: String
     /// The port listened on (the real one when 0 was asked for).
     public let port: Int
-    private let task: Task<Void, Never>
+    private let listener: HTTPListener
 
-    private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    private typealias Connection = HTTPListener.Connection
 
     /// Binds `host:port` and serves `registry` until `shutdown()`.
     public static func start(
         host: String, port: Int, registry: PrometheusCollectorRegistry, logger: Logger
     ) async throws(BindError) -> MetricsServer {
-        let listener: NIOAsyncChannel<Connection, Never>
+        let listener: HTTPListener
         do {
-            listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: host, port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                        return try Connection(wrappingChannelSynchronously: channel)
-                    }
-                }
+            listener = try await HTTPListener.bind(host: host, port: port) { connection in
+                await serve(connection, registry: registry, logger: logger)
+            }
         } catch {
             throw BindError(address: address(host, port), reason: "\(error)")
         }
-        let boundPort = listener.channel.localAddress?.port ?? port
-        let task = Task {
-            await withDiscardingTaskGroup { group in
-                do {
-                    try await listener.executeThenClose { connections in
-                        for try await connection in connections {
-                            group.addTask { await serve(connection, registry: registry, logger: logger) }
-                        }
-                    }
-                } catch {
-                    if !Task.isCancelled { logger.error("Metrics listener failed", metadata: ["error": "\(error)"]) }
-                }
-            }
-        }
-        logger.info("Serving metrics", metadata: ["address": "\(address(host, boundPort))"])
-        return MetricsServer(host: host, port: boundPort, task: task)
+        logger.info("Serving metrics", metadata: ["address": "\(address(host, listener.port))"])
+        return MetricsServer(host: host, listener: listener)
     }
 
-    private init(host: String, port: Int, task: Task<Void, Never>) {
+    private init(host: String, listener: HTTPListener) {
         self.host = host
-        self.port = port
-        self.task = task
+        self.port = listener.port
+        self.listener = listener
     }
 
     /// Stops listening and closes every connection; returns when done.
     public func shutdown() async {
-        task.cancel()
-        await task.value
+        await listener.shutdown()
     }
 
     static func address(_ host: String, _ port: Int) -> String {

@@ -1,7 +1,7 @@
+import HTTPServing
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 
 /// The loopback HTTP/1.1 listener of one warm process (the Lambda Runtime API), on
 /// `127.0.0.1:0`. A connection is served only when `admit(peerPort)` says so (the peer's uid,
@@ -31,54 +31,34 @@ final class RuntimeAPIServer: Sendable {
     typealias Handler = @Sendable (Request) async -> Response
 
     let port: Int
-    private let task: Task<Void, Never>
-    private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    private let listener: HTTPListener
+    private typealias Connection = HTTPListener.Connection
 
     static func start(
         maxBodyBytes: Int, logger: Logger, admit: @escaping @Sendable (_ peerPort: Int, _ serverPort: Int) -> Bool,
         handler: @escaping Handler
     ) async throws -> RuntimeAPIServer {
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 16)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try Connection(wrappingChannelSynchronously: channel)
-                }
+        let listener = try await HTTPListener.bind(host: "127.0.0.1", port: 0, backlog: 16) { connection in
+            let peerPort = connection.channel.remoteAddress?.port ?? -1
+            let port = connection.channel.localAddress?.port ?? -1
+            guard admit(peerPort, port) else {
+                logger.warning("Refused a Runtime API connection from another user", metadata: ["peer_port": "\(peerPort)"])
+                try? await connection.executeThenClose { _, _ in }
+                return
             }
-        let port = listener.channel.localAddress?.port ?? 0
-        let task = Task {
-            await withDiscardingTaskGroup { group in
-                do {
-                    try await listener.executeThenClose { connections in
-                        for try await connection in connections {
-                            let peerPort = connection.channel.remoteAddress?.port ?? -1
-                            guard admit(peerPort, port) else {
-                                logger.warning("Refused a Runtime API connection from another user", metadata: ["peer_port": "\(peerPort)"])
-                                try? await connection.channel.close()
-                                continue
-                            }
-                            group.addTask { await serve(connection, maxBodyBytes: maxBodyBytes, logger: logger, handler: handler) }
-                        }
-                    }
-                } catch {
-                    if !Task.isCancelled { logger.error("Runtime API listener failed", metadata: ["error": "\(error)"]) }
-                }
-            }
+            await serve(connection, maxBodyBytes: maxBodyBytes, logger: logger, handler: handler)
         }
-        return RuntimeAPIServer(port: port, task: task)
+        return RuntimeAPIServer(listener: listener)
     }
 
-    private init(port: Int, task: Task<Void, Never>) {
-        self.port = port
-        self.task = task
+    private init(listener: HTTPListener) {
+        self.port = listener.port
+        self.listener = listener
     }
 
     /// Stops listening and closes every connection; returns when done.
     func shutdown() async {
-        task.cancel()
-        await task.value
+        await listener.shutdown()
     }
 
     private static func serve(_ connection: Connection, maxBodyBytes: Int, logger: Logger, handler: Handler) async {
