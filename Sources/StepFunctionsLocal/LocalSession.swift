@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import StepFunctions
 
 /// A local endpoint with a signed `StepFunctionsClient` and a `LocalAdminClient` pointed at it,
@@ -6,7 +5,7 @@ public import StepFunctions
 /// the local endpoint need.
 public struct LocalSession: Sendable {
     public let server: LocalEndpointServer
-    public let httpClient: HTTPClient
+    public let httpClient: HTTP1Client
     public let client: StepFunctionsClient
     public let admin: LocalAdminClient
 

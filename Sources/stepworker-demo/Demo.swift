@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import StepFunctions
 import StepFunctionsLocal
@@ -80,7 +79,7 @@ struct Demo {
         step("stopping the local endpoint")
     }
 
-    static func submitAndReport(baseURL: String, http: HTTPClient) async throws {
+    static func submitAndReport(baseURL: String, http: HTTP1Client) async throws {
         let admin = LocalAdminClient(baseURL: baseURL, httpClient: http)
         let arn = { (name: String) in "arn:aws:states:us-east-1:123456789012:activity:\(name)" }
         var submitted: [(Case, String)] = []

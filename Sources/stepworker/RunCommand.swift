@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Logging
 import StepFunctions
 import StepWorker
@@ -36,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
         // Every open long poll and every result or heartbeat sent meanwhile needs a connection.
         // Connections open only when needed, so the limit leaves room for reloads that add work.
         let connections = max(2 * Supervisor<ContinuousClock>.connectionsNeeded(for: configuration.activities), 256)
-        let http = StepFunctionsClient.makeHTTPClient(maxConnectionsPerHost: connections)
+        let http = StepFunctionsClient.makeHTTPClient(maxConnectionsPerHost: connections, caBundlePath: environment["AWS_CA_BUNDLE"])
         let stopTarget = SignalTarget(), reloadTarget = SignalTarget()
         let signals = SignalSources(logger: logger, stop: { stopTarget.request() }, reload: { reloadTarget.request() })
         defer { signals.cancel() }
@@ -59,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private static func makeSupervisor(
-        _ configuration: Configuration, environment: [String: String], http: HTTPClient, connectionLimit: Int,
+        _ configuration: Configuration, environment: [String: String], http: HTTP1Client, connectionLimit: Int,
         logLevel: LogLevelSwitch, metrics: WorkerMetrics, logger: Logger
     ) async throws -> Supervisor<EventLoopClock> {
         let aws = configuration.aws

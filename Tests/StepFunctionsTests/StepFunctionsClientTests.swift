@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import StepFunctionsLocal
 import NIOHTTP1
 import Foundation

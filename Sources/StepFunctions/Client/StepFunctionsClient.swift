@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 import FoundationEssentials
 public import Logging
 import NIOCore
@@ -7,7 +6,7 @@ import NIOHTTP1
 
 /// A Step Functions client over the JSON 1.0 protocol: SigV4-signed `POST /` with
 /// `X-Amz-Target: AWSStepFunctions.<Operation>`, keep-alive connections from a shared
-/// `HTTPClient`, classified errors, and retries with capped exponential backoff and full jitter.
+/// `HTTP1Client`, classified errors, and retries with capped exponential backoff and full jitter.
 public final class StepFunctionsClient: ActivityService {
     public struct Configuration: Sendable {
         public var endpoint: Endpoint
@@ -31,7 +30,8 @@ public final class StepFunctionsClient: ActivityService {
     }
 
     public let configuration: Configuration
-    private let httpClient: HTTPClient
+    private let httpClient: HTTP1Client
+    private let origin: HTTP1Origin
     private let credentials: any CredentialProvider
     private let clock: any Clock<Duration>
     private let jitter: any JitterSource
@@ -43,13 +43,14 @@ public final class StepFunctionsClient: ActivityService {
     public init(
         configuration: Configuration,
         credentials: any CredentialProvider,
-        httpClient: HTTPClient,
+        httpClient: HTTP1Client,
         clock: any Clock<Duration> = ContinuousClock(),
         jitter: any JitterSource = SystemJitter(),
         logger: Logger = Logger(label: "stepworker.stepfunctions")
     ) {
         self.configuration = configuration
         self.httpClient = httpClient
+        self.origin = HTTP1Origin(configuration.endpoint)
         self.credentials = credentials
         self.clock = clock
         self.elapsed = ElapsedTime(clock)
@@ -58,17 +59,17 @@ public final class StepFunctionsClient: ActivityService {
         self.signer = SigV4Signer(service: "states", region: configuration.endpoint.signingRegion)
     }
 
-    /// An `HTTPClient` for a worker: enough connections per host for every open long poll plus
-    /// the calls made while they are open, and no redirects. A refused connection is retried
-    /// inside the client until `connectTimeout` before the call fails as transient.
-    public static func makeHTTPClient(maxConnectionsPerHost: Int = 64, connectTimeout: Duration = .seconds(10)) -> HTTPClient {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: TimeAmount(connectTimeout)),
-            connectionPool: .init(idleTimeout: .seconds(50), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost)
-        )
-        configuration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    /// An `HTTP1Client` for a worker: it keeps enough idle connections per host for every open
+    /// long poll plus the calls made while they are open. A refused connection fails the call at
+    /// once, as transient; the retry policy decides what follows.
+    public static func makeHTTPClient(
+        maxConnectionsPerHost: Int = 64, connectTimeout: Duration = .seconds(10), caBundlePath: String? = nil
+    ) -> HTTP1Client {
+        var configuration = HTTP1Client.Configuration()
+        configuration.connectTimeout = connectTimeout
+        configuration.maxIdleConnectionsPerOrigin = maxConnectionsPerHost
+        configuration.caBundlePath = caBundlePath
+        return HTTP1Client(configuration: configuration)
     }
 
     // MARK: Activity operations
@@ -167,7 +168,7 @@ public final class StepFunctionsClient: ActivityService {
                 if let limiter, let api { sentAt = try await limiter.beforeSend(api, priority: priority) }
                 let response: ByteBuffer
                 do {
-                    response = try await send(operation, body: Array(body), timeout: timeout ?? configuration.requestTimeout)
+                    response = try await send(operation, body: body, timeout: timeout ?? configuration.requestTimeout)
                 } catch let error as StepFunctionsError where error.statusCode != nil {
                     if let limiter, let api { limiter.afterResponse(api, throttled: error.kind == .throttled, sentAt: sentAt) }
                     throw error
@@ -206,27 +207,24 @@ public final class StepFunctionsClient: ActivityService {
             body: body)
         signer.sign(&signing, credentials: try await credentials.credentials(), date: Date())
 
-        var request = HTTPClientRequest(url: endpoint.url)
-        request.method = .POST
-        for header in signing.headers { request.headers.add(name: header.name, value: header.value) }
-        request.headers.add(name: "User-Agent", value: configuration.userAgent)
-        request.body = .bytes(body)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(signing.headers.count + 2)
+        for header in signing.headers { headers.add(name: header.name, value: header.value) }
+        headers.add(name: "User-Agent", value: configuration.userAgent)
+        headers.add(name: "Content-Length", value: String(body.count))
+        let request = HTTP1Request(
+            method: .POST, origin: origin, target: endpoint.path, headers: headers, body: ByteBuffer(bytes: body))
 
-        let status: HTTPResponseStatus
-        let headers: HTTPHeaders
-        let payload: ByteBuffer
+        let response: HTTP1Response
         do {
-            let response = try await httpClient.execute(request, timeout: TimeAmount(timeout), logger: logger)
-            status = response.status
-            headers = response.headers
-            payload = try await response.body.collect(upTo: configuration.maxResponseBytes)
+            response = try await httpClient.execute(request, timeout: timeout, maxResponseBytes: configuration.maxResponseBytes)
         } catch {
             throw Self.transportError(error, operation: operation)
         }
-        guard status == .ok else {
-            throw Self.serviceError(status: status, headers: headers, body: payload, operation: operation)
+        guard response.status == .ok else {
+            throw Self.serviceError(status: response.status, headers: response.headers, body: response.body, operation: operation)
         }
-        return payload
+        return response.body
     }
 
     private func decode<Output: Decodable>(_ type: Output.Type, from body: ByteBuffer, operation: String) throws -> Output {
@@ -252,14 +250,13 @@ public final class StepFunctionsClient: ActivityService {
     /// Everything that goes wrong before an answer arrives is transient, except cancellation.
     static func transportError(_ error: any Error, operation: String) -> any Error {
         if error is CancellationError { return error }
-        if let error = error as? HTTPClientError {
-            if error == .cancelled { return CancellationError() }
-            let timeouts: [HTTPClientError] = [.deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .getConnectionFromPoolTimeout]
-            if timeouts.contains(error) {
+        if let error = error as? HTTP1Error {
+            switch error.kind {
+            case .timeout, .connectTimeout:
                 return StepFunctionsError(kind: .transient, code: "Timeout", message: "\(error)", operation: operation)
-            }
-            if error == .remoteConnectionClosed {
+            case .connectionClosed:
                 return StepFunctionsError(kind: .transient, code: "ConnectionClosed", message: "\(error)", operation: operation)
+            default: break
             }
         }
         return StepFunctionsError(kind: .transient, code: "ConnectionFailed", message: "\(error)", operation: operation)

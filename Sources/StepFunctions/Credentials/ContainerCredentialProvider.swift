@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 import NIOHTTP1
 import FoundationEssentials
 public import Logging
@@ -25,7 +24,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
 
     /// `relativeBaseURL` exists for tests (the SDKs have no variable for it): leave the default.
     public init(
-        environment: [String: String], httpClient: HTTPClient, logger: Logger,
+        environment: [String: String], httpClient: HTTP1Client, logger: Logger,
         relativeBaseURL: String = Self.defaultRelativeBaseURL, timeout: Duration = .seconds(2)
     ) {
         self.environment = environment

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import FoundationEssentials
 import NIOCore
 import NIOHTTP1
@@ -11,29 +10,26 @@ struct CredentialHTTP: Sendable {
         var body: Data
     }
 
-    let client: HTTPClient
+    let client: HTTP1Client
     /// How large an answer may be; credential documents are small.
     static let maxBody = 1 << 20
 
     func send(
         _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Duration
     ) async throws -> Response {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.nanoseconds)))
-        let buffer = try await response.body.collect(upTo: Self.maxBody)
-        return Response(status: Int(response.status.code), body: Data(buffer.readableBytesView))
+        let request = try HTTP1Request(
+            method: method, url: url, headers: HTTPHeaders(headers), body: body.map { ByteBuffer(bytes: $0) })
+        let response = try await client.execute(request, timeout: timeout, maxResponseBytes: Self.maxBody)
+        return Response(status: Int(response.status.code), body: Data(response.body.readableBytesView))
     }
 
     /// Words for a failed exchange that carry no request data: "connection refused", "timed out".
     static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .deadlineExceeded, .connectTimeout, .readTimeout, .writeTimeout: return "timed out"
-            case .remoteConnectionClosed: return "connection closed by the server"
-            default: return "\(error)"
+        if let error = error as? HTTP1Error {
+            switch error.kind {
+            case .timeout, .connectTimeout: return "timed out"
+            case .connectionClosed: return "connection closed by the server"
+            default: break
             }
         }
         let text = "\(error)"

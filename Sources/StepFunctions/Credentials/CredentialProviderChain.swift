@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import FoundationEssentials
 public import Logging
 
@@ -49,7 +48,7 @@ public struct CredentialProviderChain: CredentialProvider {
     /// The sources in the AWS SDKs' order: environment, systemd credentials, web identity,
     /// shared files (profile), container endpoint, EC2 IMDS.
     public static func defaultLinks(
-        profile: String?, region: String? = nil, environment: [String: String], httpClient: HTTPClient, logger: Logger,
+        profile: String?, region: String? = nil, environment: [String: String], httpClient: HTTP1Client, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() },
         containerRelativeBaseURL: String = ContainerCredentialProvider.defaultRelativeBaseURL
     ) -> [Link] {
@@ -71,7 +70,7 @@ public struct CredentialProviderChain: CredentialProvider {
     /// credentials ahead of expiry. `profile` and `region` come from the config (nil when unset).
     /// `containerRelativeBaseURL` is for tests only.
     public static func `default`(
-        profile: String?, region: String? = nil, environment: [String: String], httpClient: HTTPClient, logger: Logger,
+        profile: String?, region: String? = nil, environment: [String: String], httpClient: HTTP1Client, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() },
         containerRelativeBaseURL: String = ContainerCredentialProvider.defaultRelativeBaseURL
     ) -> any CredentialProvider {

@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import FoundationEssentials
 public import Logging
 import NIOHTTP1
@@ -31,7 +30,7 @@ public actor IMDSClient {
     private var token: (value: String, renewAt: Date)?
 
     public init(
-        environment: [String: String], httpClient: HTTPClient, logger: Logger,
+        environment: [String: String], httpClient: HTTP1Client, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }, timeout: Duration = .seconds(1)
     ) {
         var endpoint = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultEndpoint

@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import FoundationEssentials
 public import Logging
 import POSIXSupport
@@ -7,7 +6,7 @@ import POSIXSupport
 /// profile's `region` in the shared config file, then IMDS `placement/region`.
 public enum RegionResolver {
     public static func resolve(
-        explicit: String?, profile: String?, environment: [String: String], httpClient: HTTPClient,
+        explicit: String?, profile: String?, environment: [String: String], httpClient: HTTP1Client,
         logger: Logger = Logger(label: "stepworker.region"), now: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> String {
         var reasons: [String] = []

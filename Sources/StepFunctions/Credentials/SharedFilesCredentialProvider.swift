@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import FoundationEssentials
 public import Logging
 
@@ -19,14 +18,14 @@ public struct SharedFilesCredentialProvider: CredentialProvider {
     private let profile: String?
     private let environment: [String: String]
     private let region: String?
-    private let httpClient: HTTPClient
+    private let httpClient: HTTP1Client
     private let logger: Logger
     private let now: @Sendable () -> Date
 
     /// `region` picks the regional STS endpoint for roles; nil uses `AWS_REGION`,
     /// `AWS_DEFAULT_REGION`, then the profile's `region`, else the global endpoint.
     public init(
-        profile: String?, environment: [String: String], httpClient: HTTPClient, region: String? = nil, logger: Logger,
+        profile: String?, environment: [String: String], httpClient: HTTP1Client, region: String? = nil, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.profile = profile

@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import FoundationEssentials
 public import Logging
 import POSIXSupport
@@ -15,7 +14,7 @@ public struct WebIdentityCredentialProvider: CredentialProvider {
     /// `region` picks the regional STS endpoint; nil uses `AWS_REGION`/`AWS_DEFAULT_REGION`, else
     /// the global one.
     public init(
-        environment: [String: String], httpClient: HTTPClient, region: String? = nil, logger: Logger,
+        environment: [String: String], httpClient: HTTP1Client, region: String? = nil, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.environment = environment

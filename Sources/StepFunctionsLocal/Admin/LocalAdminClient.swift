@@ -1,9 +1,8 @@
-public import AsyncHTTPClient
 import NIOHTTP1
 import FoundationEssentials
 import NIOCore
 import NIOFoundationEssentialsCompat
-import StepFunctions
+public import StepFunctions
 
 /// A client of the local endpoint's admin API (`/_local/…`): how tests, benchmarks and
 /// `make demo` submit tasks, read their outcome, inject faults and read statistics.
@@ -41,10 +40,10 @@ public struct LocalAdminClient: Sendable {
     }
 
     public let baseURL: String
-    private let httpClient: HTTPClient
+    private let httpClient: HTTP1Client
 
     /// `baseURL` is the endpoint's `http://host:port`; `httpClient` stays the caller's.
-    public init(baseURL: String, httpClient: HTTPClient) {
+    public init(baseURL: String, httpClient: HTTP1Client) {
         self.baseURL = baseURL
         self.httpClient = httpClient
     }
@@ -107,14 +106,13 @@ public struct LocalAdminClient: Sendable {
     private func send<Body: Encodable, Answer: Decodable>(
         _ method: String, _ path: String, body: Body?, as: Answer.Type, timeout: Duration = .seconds(10)
     ) async throws -> Answer {
-        var request = HTTPClientRequest(url: "\(baseURL)/_local/\(path)")
-        request.method = .RAW(value: method)
+        var request = try HTTP1Request(method: HTTPMethod(rawValue: method), url: "\(baseURL)/_local/\(path)")
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
+            request.body = ByteBuffer(data: try JSONEncoder().encode(body))
         }
-        let response = try await httpClient.execute(request, timeout: .seconds(timeout.components.seconds + 1))
-        let payload = try await response.body.collect(upTo: 64 << 20)
+        let response = try await httpClient.execute(request, timeout: timeout + .seconds(1), maxResponseBytes: 64 << 20)
+        let payload = response.body
         guard response.status == .ok else {
             throw AdminError(status: Int(response.status.code), body: String(buffer: payload))
         }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import NIOHTTP1
 import Foundation
 import Logging
@@ -38,7 +37,7 @@ import Testing
 
         var fetches: Int { standIn.requests.count }
 
-        func cache(_ client: HTTPClient, jitter: Double = 0, logger: Logger = Logger(label: "test")) -> CachingCredentialProvider {
+        func cache(_ client: HTTP1Client, jitter: Double = 0, logger: Logger = Logger(label: "test")) -> CachingCredentialProvider {
             let source = ContainerCredentialProvider(
                 environment: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/x"], httpClient: client, logger: logger,
                 relativeBaseURL: standIn.baseURL)

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import Testing
@@ -36,7 +35,7 @@ import Testing
             ]
         }
 
-        func chain(_ client: HTTPClient, without removed: [String], setting: [String: String] = [:]) -> CredentialProviderChain {
+        func chain(_ client: HTTP1Client, without removed: [String], setting: [String: String] = [:]) -> CredentialProviderChain {
             var environment = environment.merging(setting) { $1 }
             for name in removed { environment[name] = nil }
             return CredentialProviderChain(

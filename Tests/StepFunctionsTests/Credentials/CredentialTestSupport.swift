@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
@@ -144,8 +143,8 @@ struct TempDirectory {
 }
 
 /// Runs `body` with a fresh HTTP client, shut down afterwards.
-func withHTTPClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+func withHTTPClient<T>(_ body: (HTTP1Client) async throws -> T) async throws -> T {
+    let client = HTTP1Client()
     do {
         let result = try await body(client)
         try await client.shutdown()

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Logging
 import StepFunctions
 import StepFunctionsLocal
@@ -9,7 +8,7 @@ import Testing
 @Suite(.timeLimit(.minutes(1)))
 struct FoundCredentialsSignRequestsTests {
     /// Creates an activity on an endpoint that only accepts `accepted`, signing with `provider`.
-    func createActivity(signingWith provider: any CredentialProvider, endpointAccepts accepted: AWSCredentials, http: HTTPClient) async throws {
+    func createActivity(signingWith provider: any CredentialProvider, endpointAccepts accepted: AWSCredentials, http: HTTP1Client) async throws {
         let server = try await LocalEndpointServer.start(.init(credentials: accepted))
         do {
             let endpoint = try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: server.baseURL), environment: [:])

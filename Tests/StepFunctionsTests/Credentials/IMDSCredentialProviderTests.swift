@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOHTTP1
@@ -37,7 +36,7 @@ import Testing
 
     /// A provider for a stand-in that answers: a roomy deadline, since these tests are about the
     /// requests made, and a loaded machine can be slower than the production deadline of 1 s.
-    static func provider(_ standIn: StandIn, clock: TestClock = TestClock(), _ client: HTTPClient) -> IMDSCredentialProvider {
+    static func provider(_ standIn: StandIn, clock: TestClock = TestClock(), _ client: HTTP1Client) -> IMDSCredentialProvider {
         IMDSCredentialProvider(client: IMDSClient(
             environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": standIn.baseURL + "/"], httpClient: client,
             logger: Logger(label: "test"), now: clock.function, timeout: .seconds(5)))

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOHTTP1
@@ -225,7 +224,7 @@ import Testing
     @Test func regionalEndpointAndOverrides() throws {
         func endpoint(_ region: String?, _ environment: [String: String] = [:]) throws -> String {
             // The client is never used to send here.
-            try STSClient(http: CredentialHTTP(client: HTTPClient.shared), region: region, environment: environment,
+            try STSClient(http: CredentialHTTP(client: HTTP1Client()), region: region, environment: environment,
                           now: { Date() }, logger: Logger(label: "test")).endpoint().url
         }
         #expect(try endpoint("eu-west-1") == "https://sts.eu-west-1.amazonaws.com/")
