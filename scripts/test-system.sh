@@ -130,8 +130,9 @@ fi
 bin="$("${SWIFT:-swift}" build -c release --static-swift-stdlib --scratch-path .build-release --show-bin-path)/stepworker"
 
 # ---- The Debian tree, made once (again when the package list below changes). procps is
-# there because the package depends on it, and dpkg -i installs nothing else.
-DEBOOTSTRAP_ARGS=(--variant=minbase "--include=systemd,systemd-sysv,dbus,procps" bookworm)
+# and ca-certificates are there because the package depends on them, and dpkg -i installs
+# nothing else.
+DEBOOTSTRAP_ARGS=(--variant=minbase "--include=systemd,systemd-sysv,dbus,procps,ca-certificates" bookworm)
 if [ "$(cat "$ROOTFS/.debootstrap-args" 2>/dev/null || true)" != "${DEBOOTSTRAP_ARGS[*]}" ]; then
     t=$(date +%s)
     say "debootstrap ${DEBOOTSTRAP_ARGS[*]} into $ROOTFS (once; later runs reuse it)"
@@ -195,6 +196,9 @@ out=$(CT_TIMEOUT=120 ct dpkg -i /root/stepworker.deb 2>&1) || fail "dpkg -i step
 printf '%s\n' "$out" >"$LOGS/dpkg-install.log"
 grep -q "enabled but NOT started" <<<"$out" || fail "dpkg -i tells the operator the service is not started" "$out"
 pass "dpkg -i installs the package and says the service is enabled but not started"
+# The daemon speaks TLS to AWS with the system's trust store (docs/client.md): the package pulls it in.
+ct test -s /etc/ssl/certs/ca-certificates.crt || fail "the system trust store is installed (ca-certificates)" ""
+pass "the system trust store is there for TLS to AWS (ca-certificates, a dependency)"
 
 missing=$(ct ldd /usr/bin/stepworker | grep 'not found' || true)
 [ -z "$missing" ] || fail "every shared library of /usr/bin/stepworker is there" "$missing"
