@@ -36,6 +36,15 @@ struct RunCommand: AsyncParsableCommand {
         // Connections open only when needed, so the limit leaves room for reloads that add work.
         let connections = max(2 * Supervisor<ContinuousClock>.connectionsNeeded(for: configuration.activities), 256)
         let http = StepFunctionsClient.makeHTTPClient(maxConnectionsPerHost: connections, caBundlePath: environment["AWS_CA_BUNDLE"])
+        if environment["AWS_CA_BUNDLE"] != nil {
+            do {
+                try http.prepareTLS()
+            } catch {
+                logger.critical("Cannot start", metadata: ["error": "AWS_CA_BUNDLE: \(error)"])
+                await metricsServer?.shutdown()
+                throw ExitCode(ExitStatus.failure)
+            }
+        }
         let stopTarget = SignalTarget(), reloadTarget = SignalTarget()
         let signals = SignalSources(logger: logger, stop: { stopTarget.request() }, reload: { reloadTarget.request() })
         defer { signals.cancel() }

@@ -77,6 +77,12 @@ public final class HTTP1Client: Sendable {
         for connection in all { try? await connection.channel.closeFuture.get() }
     }
 
+    /// Loads the TLS set-up now (the system's trust store, or `caBundlePath`), so that a bad
+    /// bundle stops a start with its name instead of failing every call later.
+    public func prepareTLS() throws(HTTP1Error) {
+        _ = try tlsContext()
+    }
+
     /// Idle connections in the pool, for tests that wait for the pool to notice a close.
     package var idleConnectionCount: Int {
         state.withLock { $0.idle.values.reduce(0) { $0 + $1.count } }
@@ -169,7 +175,8 @@ public final class HTTP1Client: Sendable {
             do {
                 made = .success(try NIOSSLContext(configuration: tlsConfiguration))
             } catch {
-                made = .failure(HTTP1Error(.connectFailed, "TLS set-up: \(error)"))
+                let source = configuration.caBundlePath.map { "CA bundle \($0)" } ?? "the system trust store"
+                made = .failure(HTTP1Error(.connectFailed, "TLS set-up from \(source): \(error)"))
             }
             cached = made
             return try made.get()

@@ -193,6 +193,16 @@ struct HTTP1ClientTests {
         await server.shutdown()
     }
 
+    @Test func aCABundleThatCannotBeReadIsNamedBeforeAnyCall() async throws {
+        var configuration = HTTP1Client.Configuration()
+        configuration.caBundlePath = "/nonexistent/stepworker-ca.pem"
+        let client = HTTP1Client(configuration: configuration)
+        let error = try #require(throws: HTTP1Error.self) { try client.prepareTLS() }
+        #expect(error.kind == .connectFailed)
+        #expect(error.description.contains("CA bundle /nonexistent/stepworker-ca.pem"))
+        try await client.shutdown()
+    }
+
     @Test func tlsWithAnUntrustedCertificateFails() async throws {
         let pki = try TestPKI()
         defer { pki.remove() }
