@@ -187,6 +187,7 @@ let package = Package(
         .testTarget(
             name: "StepFunctionsLocalTests",
             dependencies: [
+                "HTTPServing",
                 "StepWorkerTestKit",
                 "StepFunctions",
                 "StepFunctionsLocal",

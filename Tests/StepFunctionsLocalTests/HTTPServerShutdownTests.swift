@@ -1,7 +1,9 @@
+import HTTPServing
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import StepFunctionsLocal
+import StepWorkerTestKit
 import Testing
 
 /// Connections that arrive while a server shuts down: each is served or closed, and none is
@@ -28,5 +30,27 @@ struct HTTPServerShutdownTests {
                 try await channel.closeFuture.get()
             }
         }
+    }
+}
+
+/// The options every accepted connection gets. `.socketOption(.tcp_nodelay)` once set SOL_SOCKET
+/// option 1 (SO_DEBUG) instead of TCP_NODELAY: harmless as root, EACCES under the hardened unit.
+@Suite(.timeLimit(.minutes(1)))
+struct HTTPListenerOptionsTests {
+    @Test func acceptedConnectionsHaveNoDelayAndNoSocketDebugging() async throws {
+        let seen = AsyncStream<(noDelay: Int32, debug: Int32)>.makeStream()
+        let listener = try await HTTPListener.bind(host: "127.0.0.1", port: 0) { connection in
+            let noDelay = (try? await connection.channel.getOption(.tcpOption(.tcp_nodelay)).get()) ?? -1
+            let debug = (try? await connection.channel.getOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_DEBUG))).get()) ?? -1
+            seen.continuation.yield((Int32(noDelay), Int32(debug)))
+            try? await connection.executeThenClose { _, _ in }
+        }
+        let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: listener.port).get()
+        let options = try #require(await seen.stream.first(where: { _ in true }, timeout: .seconds(10)))
+        #expect(options.noDelay != 0)
+        #expect(options.debug == 0)
+        try? await client.close()
+        await listener.shutdown()
     }
 }

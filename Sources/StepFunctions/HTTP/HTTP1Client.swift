@@ -147,7 +147,9 @@ public final class HTTP1Client: Sendable {
         let serverName = Self.isIPAddress(origin.host) ? nil : origin.host
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(min(TimeAmount(configuration.connectTimeout), left))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // `.tcpOption`: `.socketOption(.tcp_nodelay)` sets SOL_SOCKET option 1, SO_DEBUG, which
+            // needs CAP_NET_ADMIN and fails every connect under the hardened unit.
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
