@@ -57,7 +57,7 @@ struct FoundationFreeHelpersTests {
 /// static binary (issue 12). Tests, the test kit, demo and bench may use it.
 @Suite("The shipped modules import FoundationEssentials only", .timeLimit(.minutes(1)))
 struct ShippedModulesImportTests {
-    static let shipped = ["POSIXSupport", "StepFunctions", "StepFunctionsLocal", "StepWorker", "Systemd", "stepworker"]
+    static let shipped = ["HTTPServing", "POSIXSupport", "StepFunctions", "StepFunctionsLocal", "StepWorker", "Systemd", "stepworker"]
 
     @Test func noShippedSourceImportsFoundation() throws {
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
