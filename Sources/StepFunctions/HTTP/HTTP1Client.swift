@@ -57,7 +57,9 @@ public final class HTTP1Client: Sendable {
             } catch let error as HTTP1Error where error == HTTP1ConnectionHandler.notSent {
                 forget(connection)
             } catch {
+                // Closed already when the exchange failed; not when its deadline passed first.
                 forget(connection)
+                connection.abort(error)
                 throw error
             }
         }
