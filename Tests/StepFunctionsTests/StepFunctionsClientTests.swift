@@ -173,6 +173,20 @@ struct StepFunctionsClientTests {
         }
     }
 
+    @Test func anEmptyAnswerIsReadAsSuchAndAnythingElseStillChecked() async throws {
+        // `{}` with whitespace, and no body at all, are the empty answer; an HTML page from a
+        // proxy is not, so a result it swallowed is not taken as delivered.
+        try await withClient([.ok(" { \n} "), .ok(""), .ok("<html>proxy</html>")], retry: .none) { client, _, _ in
+            try await client.sendTaskHeartbeat(token: TaskToken("tok"))
+            try await client.sendTaskSuccess(token: TaskToken("tok"), output: "{}")
+            let error = try await #require(throws: StepFunctionsError.self) {
+                try await client.sendTaskSuccess(token: TaskToken("tok"), output: "{}")
+            }
+            #expect(error.code == "MalformedResponse")
+            #expect(error.kind == .transient)
+        }
+    }
+
     @Test func aConnectionRefusedIsTransient() async throws {
         // Bind a port, then close it, so nothing listens there.
         let server = try await ScriptedServer.start([])

@@ -228,6 +228,9 @@ public final class StepFunctionsClient: ActivityService {
     }
 
     private func decode<Output: Decodable>(_ type: Output.Type, from body: ByteBuffer, operation: String) throws -> Output {
+        // The answer to every result and heartbeat: `{}`, read without a JSONDecoder (about 2% of
+        // the daemon's CPU per task went to decoding answers). Anything else goes the long way.
+        if Output.self == Wire.Empty.self, Self.isEmptyObject(body) { return Wire.Empty() as! Output }
         do {
             return try JSONDecoder().decode(Output.self, from: body.readableBytes == 0 ? ByteBuffer(string: "{}") : body)
         } catch {
@@ -236,6 +239,20 @@ public final class StepFunctionsClient: ActivityService {
                 kind: .transient, code: "MalformedResponse", message: "could not decode the answer: \(error)",
                 statusCode: 200, operation: operation)
         }
+    }
+
+    /// `{}` or nothing, with any JSON whitespace around and inside.
+    static func isEmptyObject(_ body: ByteBuffer) -> Bool {
+        var sawOpen = false, sawClose = false
+        for byte in body.readableBytesView {
+            switch byte {
+            case 0x20, 0x09, 0x0A, 0x0D: continue
+            case UInt8(ascii: "{") where !sawOpen: sawOpen = true
+            case UInt8(ascii: "}") where sawOpen && !sawClose: sawClose = true
+            default: return false
+            }
+        }
+        return sawOpen == sawClose
     }
 
     static func serviceError(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, operation: String) -> StepFunctionsError {
