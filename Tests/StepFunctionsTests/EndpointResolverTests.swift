@@ -50,6 +50,13 @@ import Testing
         #expect(local.hostHeader == "127.0.0.1:8083")
         let aws = try EndpointResolver.resolve(.init(region: "us-east-1"), environment: [:])
         #expect(aws.hostHeader == "states.us-east-1.amazonaws.com")
+        // An IPv6 address keeps its brackets with or without a port (the Host header and URL
+        // would be ambiguous without them).
+        let v6 = try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: "http://[fd00::1]/"), environment: [:])
+        #expect(v6.hostHeader == "[fd00::1]")
+        #expect(v6.url == "http://[fd00::1]/")
+        let v6Port = try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: "http://[fd00::1]:8083"), environment: [:])
+        #expect(v6Port.hostHeader == "[fd00::1]:8083")
     }
 
     @Test(arguments: [

@@ -18,11 +18,9 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         self.signingRegion = signingRegion
     }
 
-    /// The `Host` header: the host, and the port unless it is the scheme's default.
-    public var hostHeader: String {
-        guard let port, port != (scheme == "https" ? 443 : 80) else { return host }
-        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
+    /// The `Host` header: the host (an IPv6 address in brackets), and the port unless it is the
+    /// scheme's default. One rule with the connection's: `HTTP1Origin.hostHeader`.
+    public var hostHeader: String { HTTP1Origin(self).hostHeader }
 
     public var url: String { "\(scheme)://\(hostHeader)\(path)" }
     public var description: String { url }

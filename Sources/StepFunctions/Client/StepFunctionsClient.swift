@@ -208,10 +208,9 @@ public final class StepFunctionsClient: ActivityService {
         signer.sign(&signing, credentials: try await credentials.credentials(), date: Date())
 
         var headers = HTTPHeaders()
-        headers.reserveCapacity(signing.headers.count + 2)
+        headers.reserveCapacity(signing.headers.count + 1)
         for header in signing.headers { headers.add(name: header.name, value: header.value) }
         headers.add(name: "User-Agent", value: configuration.userAgent)
-        headers.add(name: "Content-Length", value: String(body.count))
         let request = HTTP1Request(
             method: .POST, origin: origin, target: endpoint.path, headers: headers, body: ByteBuffer(bytes: body))
 
