@@ -192,7 +192,7 @@ struct StepFunctionsClientTests {
         let server = try await ScriptedServer.start([])
         let url = server.url
         await server.server.shutdown()
-        let http = StepFunctionsClient.makeHTTPClient(connectTimeout: .milliseconds(300))
+        let http = StepFunctionsClient.makeHTTPClient(connectTimeout: .seconds(5))  // refused at once; roomy for a busy machine
         var configuration = StepFunctionsClient.Configuration(
             endpoint: try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: url), environment: [:]))
         configuration.retryPolicy = RetryPolicy(maxAttempts: 2)

@@ -9,9 +9,11 @@ import Glibc
 /// The shared read and write loops against a real pipe, and the millisecond rounding.
 @Suite("POSIXSupport: read and write loops, milliseconds", .timeLimit(.minutes(1)))
 struct POSIXSupportTests {
+    /// Close-on-exec, so a child another test spawns meanwhile does not keep an end open.
     func makePipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         try #require(pipe(&fds) == 0)
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (fds[0], fds[1])
     }
 
@@ -62,12 +64,15 @@ struct POSIXSupportTests {
         #expect(throws: SystemCallError(call: "open", errno: ENOENT)) {
             try POSIX.readFile(atPath: "/nonexistent/\(UUID())")
         }
-        let ends = try makePipe()
-        close(ends.read)
-        defer { close(ends.write) }
+        // EPIPE from a socket shut for writing: closing a pipe's read end is not enough while
+        // tests beside this one spawn children, since a child can hold a copy of it until exec.
+        var pair: [Int32] = [-1, -1]
+        try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+        try #require(shutdown(pair[0], Int32(SHUT_WR)) == 0)
         let ignore = signal(SIGPIPE, SIG_IGN)
         defer { signal(SIGPIPE, ignore) }
-        #expect(throws: SystemCallError(call: "write", errno: EPIPE)) { try POSIX.writeAll("x", to: ends.write) }
+        #expect(throws: SystemCallError(call: "write", errno: EPIPE)) { try POSIX.writeAll("x", to: pair[0]) }
         #expect(throws: SystemCallError(call: "read", errno: EBADF)) { try POSIX.readAll(from: -1) }
     }
 

@@ -83,7 +83,8 @@ extension ProcessEnvironmentTests {
             let healthy = HealthSwitch()
             let environment = ["NOTIFY_SOCKET": socket.notifySocket, "WATCHDOG_USEC": "200000", "WATCHDOG_PID": "\(getpid())"]
             try await withEnvironment(environment) {
-                let watchdog = Watchdog(notifier: SystemdNotifier(), logger: quietLogger) {
+                let notifier = SystemdNotifier()
+                let watchdog = Watchdog(notifier: notifier, logger: quietLogger) {
                     healthy.isOn ? .healthy : .unhealthy("test says no")
                 }
                 #expect(watchdog.pingInterval == .milliseconds(100))
@@ -108,8 +109,12 @@ extension ProcessEnvironmentTests {
 
                 running.cancel()
                 await running.value
+                // The notifier sends from its own queue: a ping made before the cancellation
+                // can still be on its way.
+                await notifier.flush(timeout: .seconds(5))
                 socket.drain()
-                #expect(await socket.receive(timeout: .milliseconds(300)) == nil, "pinged after cancellation")
+                let late = await socket.receive(timeout: .milliseconds(300))
+                #expect(late == nil, "pinged after cancellation: \(late ?? "")")
             }
         }
 

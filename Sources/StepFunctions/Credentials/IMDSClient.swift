@@ -15,6 +15,8 @@ public actor IMDSClient {
     public static let tokenTTLSeconds = 21_600
     /// A token is replaced this long before its TTL ends.
     static let tokenRenewMargin: TimeInterval = 300
+    /// The deadline of each call, as the SDKs use: short, so a host off EC2 is not held up.
+    public static let defaultTimeout: Duration = .seconds(1)
 
     public struct Response: Sendable {
         public var status: Int
@@ -31,7 +33,7 @@ public actor IMDSClient {
 
     public init(
         environment: [String: String], httpClient: HTTP1Client, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }, timeout: Duration = .seconds(1)
+        now: @escaping @Sendable () -> Date = { Date() }, timeout: Duration = IMDSClient.defaultTimeout
     ) {
         var endpoint = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultEndpoint
         while endpoint.hasSuffix("/") { endpoint.removeLast() }

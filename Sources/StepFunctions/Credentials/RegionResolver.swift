@@ -7,7 +7,8 @@ import POSIXSupport
 public enum RegionResolver {
     public static func resolve(
         explicit: String?, profile: String?, environment: [String: String], httpClient: HTTP1Client,
-        logger: Logger = Logger(label: "stepworker.region"), now: @escaping @Sendable () -> Date = { Date() }
+        logger: Logger = Logger(label: "stepworker.region"), now: @escaping @Sendable () -> Date = { Date() },
+        imdsTimeout: Duration = IMDSClient.defaultTimeout
     ) async throws -> String {
         var reasons: [String] = []
         if let explicit, !explicit.isEmpty { return explicit }
@@ -24,7 +25,7 @@ public enum RegionResolver {
         } catch {
             reasons.append(error.description)
         }
-        let imds = IMDSClient(environment: environment, httpClient: httpClient, logger: logger, now: now)
+        let imds = IMDSClient(environment: environment, httpClient: httpClient, logger: logger, now: now, timeout: imdsTimeout)
         do {
             let response = try await imds.get("/latest/meta-data/placement/region", source: "IMDS")
             let region = String(decoding: response.body, as: UTF8.self).trimmingWhitespace()

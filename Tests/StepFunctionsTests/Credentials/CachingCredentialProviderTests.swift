@@ -40,7 +40,7 @@ import Testing
         func cache(_ client: HTTP1Client, jitter: Double = 0, logger: Logger = Logger(label: "test")) -> CachingCredentialProvider {
             let source = ContainerCredentialProvider(
                 environment: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/x"], httpClient: client, logger: logger,
-                relativeBaseURL: standIn.baseURL)
+                relativeBaseURL: standIn.baseURL, timeout: standInTimeout)
             return CachingCredentialProvider(wrapping: source, jitter: FixedJitter([jitter]), logger: logger, now: clock.function)
         }
     }

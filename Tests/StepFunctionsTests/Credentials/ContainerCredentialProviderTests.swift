@@ -18,7 +18,7 @@ import Testing
         let credentials = try await withHTTPClient { client in
             try await ContainerCredentialProvider(
                 environment: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc-123", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "Basic xyz"],
-                httpClient: client, logger: Logger(label: "test"), relativeBaseURL: standIn.baseURL
+                httpClient: client, logger: Logger(label: "test"), relativeBaseURL: standIn.baseURL, timeout: standInTimeout
             ).credentials()
         }
         await standIn.shutdown()
@@ -42,7 +42,7 @@ import Testing
                     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile,
                     "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ignored-when-file-set",
                 ],
-                httpClient: client, logger: Logger(label: "test"))
+                httpClient: client, logger: Logger(label: "test"), timeout: standInTimeout)
             #expect(try await provider.credentials().accessKeyID == "ASIATASK")
             try directory.write("token", "second-token")
             _ = try await provider.credentials()
@@ -81,7 +81,7 @@ import Testing
             let missing = await #expect(throws: CredentialError.self) {
                 try await ContainerCredentialProvider(
                     environment: ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/nope"], httpClient: client,
-                    logger: Logger(label: "test"), relativeBaseURL: standIn.baseURL
+                    logger: Logger(label: "test"), relativeBaseURL: standIn.baseURL, timeout: standInTimeout
                 ).credentials()
             }
             #expect(missing == .failed("container", "\(standIn.baseURL)/nope answered HTTP 404"))

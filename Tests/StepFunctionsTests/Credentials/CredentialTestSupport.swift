@@ -142,6 +142,11 @@ struct TempDirectory {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
+/// The deadline for calls to a stand-in that answers: these tests are about the requests made,
+/// and the whole suite on a 2-core machine can hold a call up longer than the production
+/// deadlines (IMDS 1 s, container 2 s).
+let standInTimeout: Duration = .seconds(5)
+
 /// Runs `body` with a fresh HTTP client, shut down afterwards.
 func withHTTPClient<T>(_ body: (HTTP1Client) async throws -> T) async throws -> T {
     let client = HTTP1Client()

@@ -34,12 +34,11 @@ import Testing
         }
     }
 
-    /// A provider for a stand-in that answers: a roomy deadline, since these tests are about the
-    /// requests made, and a loaded machine can be slower than the production deadline of 1 s.
+    /// A provider for a stand-in that answers, with `standInTimeout`.
     static func provider(_ standIn: StandIn, clock: TestClock = TestClock(), _ client: HTTP1Client) -> IMDSCredentialProvider {
         IMDSCredentialProvider(client: IMDSClient(
             environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": standIn.baseURL + "/"], httpClient: client,
-            logger: Logger(label: "test"), now: clock.function, timeout: .seconds(5)))
+            logger: Logger(label: "test"), now: clock.function, timeout: standInTimeout))
     }
 
     @Test func imdsV2TokenThenRoleNameThenRoleDocument() async throws {

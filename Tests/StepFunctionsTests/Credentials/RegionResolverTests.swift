@@ -15,7 +15,8 @@ import Testing
         var resolved: [String] = []
         try await withHTTPClient { client in
             func resolve(_ explicit: String? = nil, profile: String? = nil) async throws -> String {
-                try await RegionResolver.resolve(explicit: explicit, profile: profile, environment: environment, httpClient: client)
+                try await RegionResolver.resolve(
+                    explicit: explicit, profile: profile, environment: environment, httpClient: client, imdsTimeout: standInTimeout)
             }
             resolved.append(try await resolve("eu-west-1"))
             resolved.append(try await resolve())

@@ -81,11 +81,12 @@ import Testing
             for path in ["/good", "/bad"] {
                 await attempt(ContainerCredentialProvider(
                     environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": container.baseURL + path, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "auth"],
-                    httpClient: client, logger: logger))
+                    httpClient: client, logger: logger, timeout: standInTimeout))
             }
             for endpoint in [imds, imdsV1, imdsBroken] {
                 await attempt(IMDSCredentialProvider(client: IMDSClient(
-                    environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": endpoint.baseURL], httpClient: client, logger: logger)))
+                    environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": endpoint.baseURL], httpClient: client, logger: logger,
+                    timeout: standInTimeout)))
             }
             // The cache logs what it stores and why a refresh failed.
             let clock = TestClock()

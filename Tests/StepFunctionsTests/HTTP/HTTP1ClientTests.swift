@@ -113,6 +113,8 @@ struct HTTP1ClientTests {
     @Test func aSilentServerTimesOutAndItsConnectionIsNotReused() async throws {
         let server = try await LoopbackHTTPServer.start()
         let client = HTTP1Client()
+        // Connected first, so the short deadline below is spent waiting for the answer, not connecting.
+        #expect(try await get(client, server, "/connection") == "1")
         let started = ContinuousClock.now
         let error = try await #require(throws: HTTP1Error.self) { try await get(client, server, "/hang", timeout: .milliseconds(200)) }
         #expect(error.kind == .timeout)
@@ -173,7 +175,7 @@ struct HTTP1ClientTests {
     // MARK: TLS
 
     @Test func tlsWithATrustedAuthorityChecksTheName() async throws {
-        let pki = try TestPKI()
+        let pki = try await TestPKI()
         defer { pki.remove() }
         let server = try await LoopbackHTTPServer.start(tls: try pki.serverContext())
         var configuration = HTTP1Client.Configuration()
@@ -204,7 +206,7 @@ struct HTTP1ClientTests {
     }
 
     @Test func tlsWithAnUntrustedCertificateFails() async throws {
-        let pki = try TestPKI()
+        let pki = try await TestPKI()
         defer { pki.remove() }
         let server = try await LoopbackHTTPServer.start(tls: try pki.serverContext())
         let client = HTTP1Client()  // the system's trust store, which does not hold the test's authority
@@ -219,28 +221,35 @@ struct HTTP1ClientTests {
 }
 
 /// A certificate authority and a server certificate for `localhost`, made with openssl.
+///
+/// EC keys, and openssl awaited through its termination handler: RSA key generation blocked a
+/// thread of the cooperative pool for about 0.3 s per key, and two such tests at once held both
+/// threads of a 2-core machine, long enough for an unrelated test's 1 s IMDS deadline to pass.
 struct TestPKI {
     let directory: String
     var caPath: String { directory + "/ca.pem" }
 
-    init() throws {
+    init() async throws {
         directory = NSTemporaryDirectory() + "stepworker-pki-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let newKey = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
         let script = """
             set -e
             cd '\(directory)'
-            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=stepworker-test-ca 2>/dev/null
-            openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null
+            openssl req -x509 \(newKey) -keyout ca.key -out ca.pem -days 2 -subj /CN=stepworker-test-ca 2>/dev/null
+            openssl req \(newKey) -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null
             printf 'subjectAltName=DNS:localhost\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext.cnf
             openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf 2>/dev/null
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", script]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl failed (\(process.terminationStatus))"])
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        guard status == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl failed (\(status))"])
         }
     }
 
