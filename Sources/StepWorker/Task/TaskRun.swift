@@ -57,28 +57,32 @@ public struct TaskRun: Sendable {
         let handler = runner.start(invocation)
         let attachment = stop.attach(handler)
         defer { stop.detach(attachment) }
-        let runResult = await withDiscardingTaskGroup { group in
+        // Heartbeats go on until the result is delivered, not only while the handler runs: a
+        // result retried through throttling or an outage would otherwise outlive the task's
+        // `HeartbeatSeconds`, and the service would time out a task whose result is on disk.
+        let (runResult, settled, settlement) = try await withThrowingDiscardingTaskGroup(
+            returning: (HandlerRunResult, ContinuousClock.Instant, TaskLedger.Settlement).self
+        ) { group in
             if let interval = activity.heartbeat {
                 group.addTask {
                     await heartbeat(task.token, every: HeartbeatSchedule(interval: interval), logger: logger, handler: handler, metrics: metrics)
                 }
             }
-            let result = await withTaskCancellationHandler {
+            let runResult = await withTaskCancellationHandler {
                 await handler.result()
             } onCancel: {
                 handler.terminate(.cancelled)
             }
+            metrics.handlerRan(for: ContinuousClock.now - started)
+            logger.debug("Handler finished", metadata: [
+                "termination": "\(runResult.termination)", "handler_us": "\(ServiceNotification.microseconds(runResult.duration))",
+            ])
+            let fate = TaskFate.decide(runResult, activity: activity)
+            let settled = ContinuousClock.now
+            let settlement = try await ledger.settle(fate, token: task.token, activity: activity, started: started, logger: logger)
             group.cancelAll()
-            return result
+            return (runResult, settled, settlement)
         }
-        metrics.handlerRan(for: ContinuousClock.now - started)
-        logger.debug("Handler finished", metadata: [
-            "termination": "\(runResult.termination)", "handler_us": "\(ServiceNotification.microseconds(runResult.duration))",
-        ])
-
-        let fate = TaskFate.decide(runResult, activity: activity)
-        let settled = ContinuousClock.now
-        let settlement = try await ledger.settle(fate, token: task.token, activity: activity, started: started, logger: logger)
         // For `make bench` (docs/benchmark.md): where a task's time went, in microseconds. The
         // handler's time is spawn to exit as the runner measured it; the rest is the worker's.
         logger.debug("Task timing", metadata: [
@@ -116,7 +120,7 @@ public struct TaskRun: Sendable {
                 return
             } catch let error as StepFunctionsError where error.kind == .taskGone {
                 metrics.heartbeat(.gone)
-                logger.info("Heartbeat answered that the task is gone; stopping the handler", metadata: ["error": "\(error.code)"])
+                logger.info("Heartbeat answered that the task is gone; stopping the handler if it still runs", metadata: ["error": "\(error.code)"])
                 handler.terminate(.taskGone)
                 return
             } catch {

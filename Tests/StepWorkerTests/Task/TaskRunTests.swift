@@ -132,6 +132,24 @@ struct TaskRunTests {
         }
     }
 
+    @Test func heartbeatsGoOnWhileTheResultIsRetried() async throws {
+        try await withHarness { h in
+            // The service times the task out after 1 s without a heartbeat; the result is
+            // throttled for longer than that after the handler has exited.
+            let (run, activity) = try h.taskRun(script: #"echo '{"ok":true}'"#, extra: #"heartbeat = "200ms""#)
+            let (id, task) = try await h.receiveTask(heartbeatSeconds: 1)
+            try await h.admin.injectFault(FaultRule(fault: .throttle, count: 1_000_000, operation: "SendTaskSuccess"))
+            async let outcome = run.run(task, activity: activity, stop: HandlerStopSwitch())
+            let beating = try await waitUntil(timeout: .seconds(20)) { try await h.admin.task(id).heartbeatCount >= 8 }
+            #expect(beating, "fewer than 8 heartbeats while the result was throttled")
+            let during = try await h.admin.task(id)
+            #expect(during.status == "STARTED", "\(during.status) \(during.error ?? "")")
+            try await h.admin.clearFaults()
+            #expect(try await outcome == .reported(.success(output: #"{"ok":true}"#)))
+            #expect(try await h.admin.task(id).status == "SUCCEEDED")
+        }
+    }
+
     @Test func aStoppedHandlerFailsTheTaskWithWorkerShuttingDown() async throws {
         try await withHarness { h in
             let (run, activity) = try h.taskRun(script: "echo started >&2; sleep 60", extra: #"kill_grace = "200ms""#)
