@@ -11,6 +11,8 @@ enum BareSpawn {
         var elapsed: Duration
         var failures: Int
         var childCPUSeconds: Double
+        /// This process's CPU meanwhile: the parent's side of the spawns (nothing else runs then).
+        var parentCPUSeconds: Double
         var rate: Double { Double(spawns) / elapsed.seconds }
     }
 
@@ -23,6 +25,7 @@ enum BareSpawn {
 
     static func measure(executable: String, input: String, parallelism: Int, duration: Duration) async -> Result {
         let childCPUBefore = childrenCPUSeconds()
+        let parentCPUBefore = ownCPUSeconds()
         let counts = Locked((spawns: 0, failures: 0))
         let started = ContinuousClock.now
         let end = started.advanced(by: duration)
@@ -39,7 +42,9 @@ enum BareSpawn {
         }
         let elapsed = ContinuousClock.now - started
         return counts.withLock {
-            Result(spawns: $0.spawns, elapsed: elapsed, failures: $0.failures, childCPUSeconds: childrenCPUSeconds() - childCPUBefore)
+            Result(
+                spawns: $0.spawns, elapsed: elapsed, failures: $0.failures, childCPUSeconds: childrenCPUSeconds() - childCPUBefore,
+                parentCPUSeconds: ownCPUSeconds() - parentCPUBefore)
         }
     }
 

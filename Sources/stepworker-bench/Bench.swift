@@ -79,6 +79,10 @@ struct Bench {
 
     static func main() async {
         do {
+            if CommandLine.arguments.dropFirst().first == "--call-floor" {
+                try await callFloorChild(Array(CommandLine.arguments.dropFirst(2)))
+                return
+            }
             var bench = Bench(options: try Options(CommandLine.arguments))
             try await bench.run()
         } catch {
@@ -185,7 +189,8 @@ struct Bench {
             }
         }
 
-        // 2. Per-task overhead.
+        // 2. Per-task overhead, next to its floors.
+        var overheadMedians: [String: Double] = [:]
         var overheadTable = Table(
             "state_directory", "tasks", "handler p50", "overhead p50", "overhead p99", "target p50", "in-daemon p50",
             "in-daemon p99", "delivery p50", "in-flight p50", "in-flight p99", "target p99 <2ms")
@@ -193,6 +198,7 @@ struct Bench {
             defer { if let directory { try? FileManager.default.removeItem(atPath: directory) } }
             let result = try await overhead(stateDirectory: directory)
             let limit = directory == nil ? 1200.0 : 600.0
+            overheadMedians[directory == nil ? "ext4" : "tmpfs"] = result.endpoint.median
             let verdict = result.endpoint.median <= limit ? "met" : "missed"
             targets.add("overhead p50, conc 1, \(directory == nil ? "ext4" : "tmpfs")", micro(result.endpoint.median) + " ms",
                         "<= \(micro(limit)) ms", verdict)
@@ -211,6 +217,7 @@ struct Bench {
         say("timeout; docs/daemon.md). Times in ms.")
         say(overheadTable.render())
         say("")
+        try await printFloors(overheadMedians: overheadMedians, tmpfsState: tmpfsState, catRows: catRows)
 
         // 3. Idle.
         let idle = try await idle()
