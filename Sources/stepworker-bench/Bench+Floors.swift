@@ -33,11 +33,17 @@ extension Bench {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
             process.arguments = ["--call-floor", server.baseURL, arn, "\(calls)", "\(concurrency)"]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-            process.waitUntilExit()
+            // The child's output goes to a file, read once it has exited: a blocking read or
+            // wait would hold one of the two cooperative threads this process's endpoint serves
+            // the child with.
+            let outputPath = root + "/call-floor.out"
+            guard FileManager.default.createFile(atPath: outputPath, contents: nil) else { throw BenchError("cannot create \(outputPath)") }
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+            let _: Int32 = try await withCheckedThrowingContinuation { continuation in
+                process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+                do { try process.run() } catch { continuation.resume(throwing: error) }
+            }
+            let data = FileManager.default.contents(atPath: outputPath) ?? Data()
             let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
             let fields = line.split(separator: " ").compactMap { Double($0) }
             guard process.terminationStatus == 0, fields.count >= 3, fields.count - 2 == calls else {

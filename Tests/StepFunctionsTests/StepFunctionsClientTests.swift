@@ -1,3 +1,4 @@
+import Glibc
 import StepFunctionsLocal
 import NIOHTTP1
 import Foundation
@@ -188,10 +189,22 @@ struct StepFunctionsClientTests {
     }
 
     @Test func aConnectionRefusedIsTransient() async throws {
-        // Bind a port, then close it, so nothing listens there.
-        let server = try await ScriptedServer.start([])
-        let url = server.url
-        await server.server.shutdown()
+        // A port bound but never listened on refuses connections, and stays this test's: a port
+        // bound and closed could be taken by another test's server meanwhile (seen: HTTP 400).
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(socket >= 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                try #require(bind(socket, raw, length) == 0)
+                try #require(getsockname(socket, raw, &length) == 0)
+            }
+        }
+        let url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
         let http = StepFunctionsClient.makeHTTPClient(connectTimeout: .seconds(5))  // refused at once; roomy for a busy machine
         var configuration = StepFunctionsClient.Configuration(
             endpoint: try EndpointResolver.resolve(.init(region: "us-east-1", endpoint: url), environment: [:]))
