@@ -185,3 +185,17 @@ int cspawn_pidfd_open(pid_t pid) {
     return -1;
 #endif
 }
+
+int cspawn_pipe(int fds[2], int nonblocking_end) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    if (nonblocking_end == 0 || nonblocking_end == 1) {
+        if (fcntl(fds[nonblocking_end], F_SETFL, O_NONBLOCK) != 0) {
+            int saved = errno;
+            close(fds[0]);
+            close(fds[1]);
+            errno = saved;
+            return -1;
+        }
+    }
+    return 0;
+}

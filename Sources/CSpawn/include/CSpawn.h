@@ -49,4 +49,10 @@ pid_t cspawn_spawn(const cspawn_request *request, cspawn_failure *failure);
 /// errno (kernels before 5.3).
 int cspawn_pidfd_open(pid_t pid);
 
+/// A pipe with both ends close-on-exec from the start (pipe2, which Swift's Glibc module does not
+/// export), and the end `nonblocking_end` (0: read, 1: write, else none) made non-blocking with
+/// one F_SETFL (a new pipe has no other status flags to keep). 0, or -1 with errno and no
+/// descriptor left open. Two system calls where pipe + F_SETFD x 2 + F_GETFL/F_SETFL took five.
+int cspawn_pipe(int fds[2], int nonblocking_end);
+
 #endif

@@ -15,10 +15,9 @@ struct HandlerPipes: Sendable {
     var stderrWrite: Int32 = -1
 
     mutating func open() throws(LaunchError) {
-        (stdinRead, stdinWrite) = try PosixIO.pipe()
-        (stdoutRead, stdoutWrite) = try PosixIO.pipe()
-        (stderrRead, stderrWrite) = try PosixIO.pipe()
-        for fd in [stdinWrite, stdoutRead, stderrRead] { PosixIO.setNonBlocking(fd) }
+        (stdinRead, stdinWrite) = try PosixIO.pipe(parentEnd: .write)
+        (stdoutRead, stdoutWrite) = try PosixIO.pipe(parentEnd: .read)
+        (stderrRead, stderrWrite) = try PosixIO.pipe(parentEnd: .read)
     }
 
     func closeChildEnds() {

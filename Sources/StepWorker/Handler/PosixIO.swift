@@ -3,23 +3,27 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CSpawn
 import POSIXSupport
 
 /// The few POSIX calls the runner makes, wrapped so errors are values.
 enum PosixIO {
-    /// A pipe, both ends close-on-exec (the child gets its end by dup2, which clears the flag;
-    /// the spawn also closes every other descriptor in the child, so the moment between pipe and
-    /// fcntl leaks nothing into concurrently spawned handlers).
-    static func pipe() throws(LaunchError) -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard Glibc.pipe(&fds) == 0 else { throw LaunchError(errno: errno, doing: "pipe") }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        return (fds[0], fds[1])
+    /// Which end of a new pipe the parent keeps, and so makes non-blocking for the reactor.
+    enum ParentEnd: Int32 {
+        case read = 0
+        case write = 1
     }
 
-    static func setNonBlocking(_ fd: Int32) {
-        let flags = fcntl(fd, F_GETFL)
-        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+    /// A pipe, both ends close-on-exec from the start (the child gets its end by dup2, which
+    /// clears the flag), the parent's end non-blocking; the child's end stays blocking, as
+    /// handlers expect their stdio. Two system calls (`cspawn_pipe`).
+    static func pipe(parentEnd: ParentEnd) throws(LaunchError) -> (read: Int32, write: Int32) {
+        var fds: (Int32, Int32) = (-1, -1)
+        let result = withUnsafeMutableBytes(of: &fds) { raw in
+            cspawn_pipe(raw.baseAddress!.assumingMemoryBound(to: Int32.self), parentEnd.rawValue)
+        }
+        guard result == 0 else { throw LaunchError(errno: errno, doing: "pipe") }
+        return (fds.0, fds.1)
     }
 
     static func closeIfOpen(_ fd: inout Int32?) {
