@@ -6,12 +6,21 @@ import POSIXSupport
 /// previous batch ran (`CommitQueue`), writes them in one `write`, `fdatasync`s if any of them
 /// must be durable, then resumes all their writers. A writer waits in an `async` call, holding
 /// no thread: the disk work never runs on Swift's cooperative pool, and as many records can
-/// share a sync as there are tasks ready at once. The fold of the records (`LedgerState`) is
-/// updated in the order they are queued, so a compaction's snapshot is what the file holds
-/// once the batch is written. Whole-file work (`recover`) runs on the same thread, between
-/// batches, so the file has one owner.
+/// share a sync as there are tasks ready at once. A record nobody needs to wait for (a cleared
+/// one) is queued with `enqueue` instead: its writer goes on at once, the record is written
+/// with the next batch (the thread is woken for it), and a failure goes to the writer's
+/// handler. The fold of the records (`LedgerState`) is updated in the order they are queued,
+/// so a compaction's snapshot is what the file holds once the batch is written. Whole-file work
+/// (`recover`) runs on the same thread after the records queued before it, so the file has one
+/// owner.
 final class JournalCommitter: @unchecked Sendable {
-    typealias Waiter = CheckedContinuation<Void, any Error>
+    /// Who hears that a record's batch was written.
+    enum Waiter {
+        /// A writer suspended in `submit` or `flush`.
+        case task(CheckedContinuation<Void, any Error>)
+        /// A writer that went on (`enqueue`): told only of a failure.
+        case detached(@Sendable (DurableFileError) -> Void)
+    }
 
     private let lock = ConditionLock()
     // Guarded by `lock`.
@@ -38,13 +47,32 @@ final class JournalCommitter: @unchecked Sendable {
     /// error its batch met.
     func submit(_ record: JournalRecord, sync: Bool) async throws {
         let bytes = JournalFormat.encode(record)
-        try await withCheckedThrowingContinuation { (waiter: Waiter) in
-            lock.lock()
-            state.apply(record)
-            queue.enqueue(bytes, sync: sync, waiter: waiter)
-            lock.signal()
-            lock.unlock()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            add(record, bytes, sync: sync, waiter: .task(continuation))
         }
+    }
+
+    /// Queues `record`, not to be synced, and returns at once; it is written with the next
+    /// batch. `onFailure` hears, on the committer's thread, the error that batch met.
+    func enqueue(_ record: JournalRecord, onFailure: @escaping @Sendable (DurableFileError) -> Void) {
+        add(record, JournalFormat.encode(record), sync: false, waiter: .detached(onFailure))
+    }
+
+    /// Returns once every record queued before the call is written (a batch without bytes of
+    /// its own, when nothing else is queued). For a clean stop and for tests reading the file.
+    func flush() async {
+        // Its batch's failure, if any, is told to the writers of the records in it.
+        try? await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            add(nil, [], sync: false, waiter: .task(continuation))
+        }
+    }
+
+    private func add(_ record: JournalRecord?, _ bytes: [UInt8], sync: Bool, waiter: Waiter) {
+        lock.lock()
+        if let record { state.apply(record) }
+        queue.enqueue(bytes, sync: sync, waiter: waiter)
+        lock.signal()
+        lock.unlock()
     }
 
     /// Runs `body` on the committer's thread with the file to itself, makes the state it
@@ -81,23 +109,31 @@ final class JournalCommitter: @unchecked Sendable {
         lock.lock()
         while true {
             while queue.isEmpty && jobs.isEmpty && !stopping { lock.wait() }
-            if !jobs.isEmpty {
-                let job = jobs.removeFirst()
+            if let batch = queue.takeBatch() {
+                let snapshot = file.wantsCompaction(above: compactAbove) ? state : nil
                 lock.unlock()
-                job()
+                let failure = write(batch, compacting: snapshot)
+                for waiter in batch.waiters { Self.tell(waiter, failure) }
                 lock.lock()
                 continue
             }
-            guard let batch = queue.takeBatch() else { break }  // stopping, and nothing left
-            let snapshot = file.wantsCompaction(above: compactAbove) ? state : nil
+            // A job sees every record queued before it (`recover` folds the file it reads).
+            guard !jobs.isEmpty else { break }  // stopping, and nothing left
+            let job = jobs.removeFirst()
             lock.unlock()
-            let failure = write(batch, compacting: snapshot)
-            for waiter in batch.waiters {
-                if let failure { waiter.resume(throwing: failure) } else { waiter.resume() }
-            }
+            job()
             lock.lock()
         }
         lock.unlock()
+    }
+
+    private static func tell(_ waiter: Waiter, _ failure: DurableFileError?) {
+        switch (waiter, failure) {
+        case (.task(let continuation), nil): continuation.resume()
+        case (.task(let continuation), let failure?): continuation.resume(throwing: failure)
+        case (.detached, nil): break
+        case (.detached(let onFailure), let failure?): onFailure(failure)
+        }
     }
 
     private func write(_ batch: CommitQueue<Waiter>.Batch, compacting snapshot: LedgerState?) -> DurableFileError? {
@@ -110,7 +146,7 @@ final class JournalCommitter: @unchecked Sendable {
                     // The old journal is whole: keep appending to it, and compact another time.
                 }
             }
-            try file.append(batch.bytes, sync: batch.sync)
+            if !batch.bytes.isEmpty { try file.append(batch.bytes, sync: batch.sync) }
             return nil
         } catch {
             return error

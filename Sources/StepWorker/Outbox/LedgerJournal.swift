@@ -9,10 +9,11 @@ package import StepFunctions
 /// send, and a cleared record once the service acknowledged the result or said the token is
 /// dead. Started records and results are durable before the call returns; records that are
 /// ready together share one write and one `fdatasync` (group commit, `JournalCommitter`, on a
-/// thread of its own: a caller waits without holding a thread). Cleared
-/// records are written but not synced: one a crash loses brings the result back, sent again
-/// and refused by the service as finished, never an older "running" state (a result is never
-/// replaced by a running record, `LedgerState.apply`).
+/// thread of its own: a caller waits without holding a thread). Cleared records are written
+/// with the next batch but neither synced nor waited for: one a crash loses brings the result
+/// back, sent again and refused by the service as finished, never an older "running" state (a
+/// result is never replaced by a running record, `LedgerState.apply`). `flush()` waits for
+/// them, at a clean stop.
 ///
 /// Once the journal has grown past `compactAbove` (and twice its size after the last
 /// compaction), the committer rewrites it with one record per kept task: a new file fsynced,
@@ -56,12 +57,16 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
         try await committer.submit(.result(token: token.rawValue, activityArn: activityArn, result), sync: true)
     }
 
-    package func acknowledge(token: TaskToken) async throws {
-        try await committer.submit(.cleared(fingerprint: token.fingerprint), sync: false)
+    package func acknowledge(token: TaskToken, failed: @escaping @Sendable (any Error) -> Void) {
+        committer.enqueue(.cleared(fingerprint: token.fingerprint)) { failed($0) }
     }
 
-    package func forget(token: TaskToken) async throws {
-        try await committer.submit(.cleared(fingerprint: token.fingerprint), sync: false)
+    package func forget(token: TaskToken, failed: @escaping @Sendable (any Error) -> Void) {
+        committer.enqueue(.cleared(fingerprint: token.fingerprint)) { failed($0) }
+    }
+
+    package func flush() async {
+        await committer.flush()
     }
 
     package func recover() throws -> LedgerRecovery {

@@ -60,7 +60,7 @@ public struct TaskLedger: Sendable {
         let storage = self.storage
         let arn = activity.arn.description
         guard case .report(let result) = fate else {
-            await io(logger, "Could not clear the task from the ledger") { try await storage.forget(token: token) }
+            storage.forget(token: token, failed: Self.logFailure(logger, "Could not clear the task from the ledger"))
             Self.logFinished(.gone, started: started, logger: logger)
             return .gone
         }
@@ -108,7 +108,7 @@ public struct TaskLedger: Sendable {
         defer { metrics.deliveryEnded() }
         let outcome = try await delivery.deliver(result, token: token, activity: activity, logger: logger)
         let storage = self.storage
-        await io(logger, "Could not remove a settled result from the ledger") { try await storage.acknowledge(token: token) }
+        storage.acknowledge(token: token, failed: Self.logFailure(logger, "Could not remove a settled result from the ledger"))
         switch outcome {
         case .delivered(let sent): return .reported(sent)
         case .taskGone: return .gone
@@ -122,6 +122,17 @@ public struct TaskLedger: Sendable {
         } catch {
             logger.error(message, metadata: ["error": "\(error)"])
         }
+    }
+
+    /// What a cleared record's failure, heard later on the journal's thread, does: log it.
+    private static func logFailure(_ logger: Logger, _ message: Logger.Message) -> @Sendable (any Error) -> Void {
+        { error in logger.error(message, metadata: ["error": "\(error)"]) }
+    }
+
+    /// Waits until every record asked for is written: the clean stop's last step, so the
+    /// journal it leaves holds only what is still to be sent.
+    public func flush() async {
+        await storage.flush()
     }
 
     /// The one journal entry per finished task: `journalctl MESSAGE_ID=74cec274… STEPWORKER_OUTCOME=failed`.

@@ -186,6 +186,7 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
             }
             background.cancelAll()
         }
+        await ledger.flush()  // the cleared records nobody waited for
         notifier.status("stopped; " + counters.statusLine)
         await notifier.flush(timeout: .seconds(2))
         logger.info("Stopped", metadata: ["status": "\(counters.statusLine)"])

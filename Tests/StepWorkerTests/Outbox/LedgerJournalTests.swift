@@ -16,6 +16,9 @@ import Testing
         TaskToken("token-\(n)-" + String(repeating: "x", count: 500))
     }
 
+    /// A cleared record's failure handler: a test's journal never fails to write.
+    let fail: @Sendable (any Error) -> Void = { Issue.record("a cleared record failed: \($0)") }
+
     var journalBytes: [UInt8] { get throws { Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/ledger.journal"))) } }
 
     @Test func aStoredResultSurvivesARestartUntilAcknowledged() async throws {
@@ -28,8 +31,21 @@ import Testing
         #expect(recovered.pending == [PendingResult(token: token(1), activityArn: arn, result: .success(output: #"{"a":1}"#))])
         #expect(recovered.unreadable.isEmpty)
 
-        try await restarted.acknowledge(token: token(1))
+        restarted.acknowledge(token: token(1), failed: fail)
+        await restarted.flush()
         #expect(try LedgerJournal(stateDirectory: directory).recover().pending.isEmpty)
+    }
+
+    /// A cleared record is not waited for, but the journal's own reads (`recover`) come after
+    /// every record queued before them.
+    @Test func aClearedRecordNobodyWaitedForIsSeenByTheNextRecovery() async throws {
+        let ledger = try LedgerJournal(stateDirectory: directory)
+        for n in 20..<30 {
+            try await ledger.store(.success(output: "\(n)"), token: token(n), activityArn: arn)
+            ledger.acknowledge(token: token(n), failed: fail)
+        }
+        #expect(try ledger.recover().pending.isEmpty)
+        #expect(LedgerJournal.kept(stateDirectory: directory).isEmpty)
     }
 
     @Test func aTaskLeftRunningBecomesWorkerInterrupted() async throws {
@@ -59,7 +75,8 @@ import Testing
     @Test func aForgottenTaskLeavesNothing() async throws {
         let ledger = try LedgerJournal(stateDirectory: directory)
         try await ledger.recordStarted(token: token(4), activityArn: arn)
-        try await ledger.forget(token: token(4))
+        ledger.forget(token: token(4), failed: fail)
+        await ledger.flush()
         #expect(LedgerJournal.kept(stateDirectory: directory).isEmpty)
         #expect(try ledger.recover().pending.isEmpty)
     }
@@ -110,10 +127,11 @@ import Testing
                 group.addTask {
                     try? await ledger.recordStarted(token: token(n), activityArn: arn)
                     try? await ledger.store(.success(output: "\(n)"), token: token(n), activityArn: arn)
-                    if n % 2 == 0 { try? await ledger.acknowledge(token: token(n)) }
+                    if n % 2 == 0 { ledger.acknowledge(token: token(n), failed: fail) }
                 }
             }
         }
+        await ledger.flush()
         // The journal was compacted on the way (16 KiB limit); every odd task's result is kept.
         let pending = try LedgerJournal(stateDirectory: directory).recover().pending
         #expect(Set(pending.map(\.token)) == Set((0..<64).filter { $0 % 2 == 1 }.map(token)))
@@ -126,8 +144,9 @@ import Testing
         for n in 100..<160 {
             try await ledger.recordStarted(token: token(n), activityArn: arn)
             try await ledger.store(.success(output: "\(n)"), token: token(n), activityArn: arn)
-            try await ledger.acknowledge(token: token(n))
+            ledger.acknowledge(token: token(n), failed: fail)
         }
+        await ledger.flush()
         #expect(try journalBytes.count < 16 << 10, "compacted on the way")
         #expect(LedgerJournal.kept(stateDirectory: directory) == [token(1).fingerprint])
     }
@@ -174,7 +193,8 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/inflight").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory)/outbox") == ["0123456789abcdef.json.corrupt"])
         // Now only the journal holds them: acknowledged there, they stay gone.
-        for n in 1...3 { try await ledger.acknowledge(token: token(n)) }
+        for n in 1...3 { ledger.acknowledge(token: token(n), failed: fail) }
+        await ledger.flush()
         #expect(try LedgerJournal(stateDirectory: directory).recover().pending.isEmpty)
     }
 }

@@ -65,16 +65,21 @@ struct LedgerQueueTests {
             try await files.store(result, token: token, activityArn: activityArn)
         }
 
-        func acknowledge(token: TaskToken) async throws {
+        func acknowledge(token: TaskToken, failed: @escaping @Sendable (any Error) -> Void) {
             note("acknowledge", token)
-            try fail("acknowledge")
-            try await files.acknowledge(token: token)
+            do { try fail("acknowledge") } catch { return failed(error) }
+            files.acknowledge(token: token, failed: failed)
         }
 
-        func forget(token: TaskToken) async throws {
+        func forget(token: TaskToken, failed: @escaping @Sendable (any Error) -> Void) {
             note("forget", token)
-            try fail("forget")
-            try await files.forget(token: token)
+            do { try fail("forget") } catch { return failed(error) }
+            files.forget(token: token, failed: failed)
+        }
+
+        func flush() async {
+            note("flush", nil)
+            await files.flush()
         }
 
         func recover() throws -> LedgerRecovery {
