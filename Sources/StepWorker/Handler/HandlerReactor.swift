@@ -24,6 +24,8 @@ final class HandlerReactor: Sendable {
     private let inbox = Mutex(Inbox())
     private let epollFD: Int32
     let wakeFD: Int32
+    /// What each child checks its parent against (`getpid` is a system call; the daemon never forks).
+    private let daemonPID = getpid()
 
     init() throws(LaunchError) {
         let epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -64,12 +66,6 @@ final class HandlerReactor: Sendable {
         return epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0
     }
 
-    private static func unwatch(_ epollFD: Int32, _ fd: Int32?) {
-        guard let fd else { return }
-        var event = epoll_event()
-        _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, &event)
-    }
-
     // MARK: - The reactor thread
 
     private func loop() -> Never {
@@ -106,22 +102,14 @@ final class HandlerReactor: Sendable {
                 }
                 let id = token >> 2
                 guard sessions[id] != nil else { continue }
+                // The session closes a descriptor it is done with, and the close takes it out
+                // of the epoll set (an EPOLL_CTL_DEL afterwards could only fail). An event for
+                // a descriptor already closed finds it nil in the session, or no session.
                 switch token & 3 {
-                case 0:
-                    Self.unwatch(epollFD, sessions[id]!.pidFD)
-                    sessions[id]!.leaderDidExit(now: POSIX.nowMilliseconds())
-                case 1:
-                    let fd = sessions[id]!.stdinFD
-                    sessions[id]!.writeInput()
-                    if sessions[id]!.stdinFD == nil { Self.unwatch(epollFD, fd) }
-                case 2:
-                    let fd = sessions[id]!.stdoutFD
-                    sessions[id]!.readStdout(buffer)
-                    if sessions[id]!.stdoutFD == nil { Self.unwatch(epollFD, fd) }
-                default:
-                    let fd = sessions[id]!.stderrFD
-                    sessions[id]!.readStderr(buffer)
-                    if sessions[id]!.stderrFD == nil { Self.unwatch(epollFD, fd) }
+                case 0: sessions[id]!.leaderDidExit(now: POSIX.nowMilliseconds())
+                case 1: sessions[id]!.writeInput()
+                case 2: sessions[id]!.readStdout(buffer)
+                default: sessions[id]!.readStderr(buffer)
                 }
             }
         }
@@ -143,7 +131,8 @@ final class HandlerReactor: Sendable {
         }
         let pid: pid_t
         do {
-            pid = try LaunchPlan(invocation).spawn(stdin: pipes.stdinRead, stdout: pipes.stdoutWrite, stderr: pipes.stderrWrite)
+            pid = try LaunchPlan(invocation).spawn(
+                stdin: pipes.stdinRead, stdout: pipes.stdoutWrite, stderr: pipes.stderrWrite, expectedParent: daemonPID)
         } catch {
             pipes.closeAll()
             run.finish(with: HandlerRunResult(termination: .launchFailed(error.message), duration: clock.now - started))
@@ -167,8 +156,7 @@ final class HandlerReactor: Sendable {
     /// the run.
     private func finish(_ ended: HandlerSession) {
         var session = ended
-        for fd in [session.pidFD, session.stdinFD, session.stdoutFD, session.stderrFD] { Self.unwatch(epollFD, fd) }
-        session.closeAll()
+        session.closeAll()  // out of the epoll set with the close
         if let line = session.stderr.flush() { session.logger.info("\(line)") }
         let status = SubprocessRunner.reap(session.processID)
         session.run.finish(with: HandlerRunResult(
