@@ -29,15 +29,21 @@ public struct SigV4Signer: Sendable {
             request.setHeader("X-Amz-Security-Token", token)
         }
         let signedHeaders = Self.signedHeaderNames(of: request)
-        let canonical = Self.canonicalRequest(request, signedHeaders: signedHeaders)
+        let canonical = Self.canonicalRequestBytes(request, signedHeaders: signedHeaders)
         let scope = credentialScope(timestamp: timestamp)
-        let toSign = Self.stringToSign(canonicalRequest: canonical, timestamp: timestamp, scope: scope)
+        let toSign = Self.stringToSign(canonicalRequestHash: Hex.encode(SHA256.hash(data: canonical)), timestamp: timestamp, scope: scope)
         let signature = signature(stringToSign: toSign, secretAccessKey: credentials.secretAccessKey, timestamp: timestamp)
-        request.headers.append(.init(
-            name: "Authorization",
-            value: "\(Self.algorithm) Credential=\(credentials.accessKeyID)/\(scope), "
-                + "SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"
-        ))
+        var authorization = Self.algorithm
+        authorization.reserveCapacity(200)
+        authorization += " Credential="
+        authorization += credentials.accessKeyID
+        authorization += "/"
+        authorization += scope
+        authorization += ", SignedHeaders="
+        authorization += signedHeaders.joined(separator: ";")
+        authorization += ", Signature="
+        authorization += signature
+        request.headers.append(.init(name: "Authorization", value: authorization))
     }
 
     /// `yyyyMMdd/region/service/aws4_request`.
@@ -61,22 +67,61 @@ public struct SigV4Signer: Sendable {
 
     /// The lowercased, sorted, de-duplicated names of the headers to sign.
     public static func signedHeaderNames(of request: SigningRequest) -> [String] {
-        Set(request.headers.map { $0.name.lowercased() }.filter { !unsignedHeaders.contains($0) }).sorted()
+        var names: [String] = []
+        names.reserveCapacity(request.headers.count)
+        for header in request.headers {
+            let name = lowercasedASCII(header.name)
+            if !unsignedHeaders.contains(name) && !names.contains(name) { names.append(name) }
+        }
+        names.sort()
+        return names
     }
 
     public static func canonicalRequest(_ request: SigningRequest, signedHeaders: [String]) -> String {
-        let headerLines = signedHeaders.map { name in
-            let values = request.values(of: name).map(trimmedValue)
-            return "\(name):\(values.joined(separator: ","))\n"
+        String(decoding: canonicalRequestBytes(request, signedHeaders: signedHeaders), as: UTF8.self)
+    }
+
+    /// The canonical request as the bytes that are hashed: method, URI, query, one
+    /// `name:values` line per signed header (the values of a repeated name joined by commas),
+    /// the signed names, the body's SHA-256, each part on its own line. Built in one buffer: it
+    /// is made for every call the worker sends.
+    static func canonicalRequestBytes(_ request: SigningRequest, signedHeaders: [String]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + request.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
+        let newline = UInt8(ascii: "\n")
+        out += request.method.uppercased().utf8
+        out.append(newline)
+        out += (request.path == "/" ? "/" : canonicalURI(request.path)).utf8
+        out.append(newline)
+        out += canonicalQuery(request.query).utf8
+        out.append(newline)
+        let lowered = request.headers.map { lowercasedASCII($0.name) }
+        for name in signedHeaders {
+            out += name.utf8
+            out.append(UInt8(ascii: ":"))
+            var first = true
+            for (index, header) in request.headers.enumerated() where lowered[index] == name {
+                if !first { out.append(UInt8(ascii: ",")) }
+                out += trimmedValue(header.value).utf8
+                first = false
+            }
+            out.append(newline)
         }
-        return [
-            request.method.uppercased(),
-            canonicalURI(request.path),
-            canonicalQuery(request.query),
-            headerLines.joined(),
-            signedHeaders.joined(separator: ";"),
-            Hex.encode(SHA256.hash(data: request.body)),
-        ].joined(separator: "\n")
+        out.append(newline)
+        for (index, name) in signedHeaders.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ";")) }
+            out += name.utf8
+        }
+        out.append(newline)
+        out += Hex.encode(SHA256.hash(data: request.body)).utf8
+        return out
+    }
+
+    /// `lowercased()` without its Unicode machinery when the name is ASCII (header names are).
+    static func lowercasedASCII(_ name: String) -> String {
+        guard name.utf8.allSatisfy({ $0 < 0x80 }) else { return name.lowercased() }
+        guard name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return name }
+        return String(decoding: name.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     /// A header value with its whitespace runs made one space and its ends trimmed (botocore's
@@ -88,7 +133,11 @@ public struct SigV4Signer: Sendable {
     }
 
     public static func stringToSign(canonicalRequest: String, timestamp: String, scope: String) -> String {
-        [algorithm, timestamp, scope, Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
+        stringToSign(canonicalRequestHash: Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8))), timestamp: timestamp, scope: scope)
+    }
+
+    static func stringToSign(canonicalRequestHash: String, timestamp: String, scope: String) -> String {
+        algorithm + "\n" + timestamp + "\n" + scope + "\n" + canonicalRequestHash
     }
 
     /// `yyyyMMdd'T'HHmmss'Z'` in UTC.

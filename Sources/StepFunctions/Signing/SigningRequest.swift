@@ -29,8 +29,7 @@ public struct SigningRequest: Sendable, Equatable {
 
     /// The values of every header called `name` (case-insensitive), in order.
     public func values(of name: String) -> [String] {
-        let wanted = name.lowercased()
-        return headers.filter { $0.name.lowercased() == wanted }.map(\.value)
+        headers.filter { Self.sameName($0.name, name) }.map(\.value)
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {
@@ -39,7 +38,15 @@ public struct SigningRequest: Sendable, Equatable {
     }
 
     public mutating func removeHeader(_ name: String) {
-        let wanted = name.lowercased()
-        headers.removeAll { $0.name.lowercased() == wanted }
+        headers.removeAll { Self.sameName($0.name, name) }
+    }
+
+    /// Header names compared as HTTP does, ignoring case; ASCII names (all real ones) without
+    /// making lowercased copies.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        let ascii = { (text: String) in text.utf8.allSatisfy { $0 < 0x80 } }
+        guard ascii(a), ascii(b) else { return a.lowercased() == b.lowercased() }
+        let fold = { (byte: UInt8) in byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte }
+        return a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { fold($0) == fold($1) }
     }
 }
