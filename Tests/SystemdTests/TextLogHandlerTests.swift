@@ -24,6 +24,16 @@ import Testing
         #expect(line.filter { $0 == "\n" }.count == 1)
     }
 
+    /// Keys cannot break a line's `key=value` reading: spaces, `=` and quotes become `_`, an
+    /// empty key is `_`, a backslash is escaped; plain text, non-ASCII too, is kept as it is.
+    @Test func keysThatWouldBreakTheLineAreMadeSafe() {
+        let line = TextLineFormat.line(
+            level: .info, message: "größe ok",
+            metadata: ["a b": "1", "k=v": "2", #"q""#: "3", "": "4", #"back\slash"#: "5", "plain": "héllo"]
+        )
+        #expect(line == #"INFO größe ok _=4 a_b=1 back\\slash=5 k_v=2 plain=héllo q_=3"# + "\n")
+    }
+
     @Test(arguments: [
         (Logger.Level.trace, "TRACE"), (.debug, "DEBUG"), (.info, "INFO"), (.notice, "NOTICE"),
         (.warning, "WARNING"), (.error, "ERROR"), (.critical, "CRITICAL"),
