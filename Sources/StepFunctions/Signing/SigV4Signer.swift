@@ -52,17 +52,18 @@ public struct SigV4Signer: Sendable {
     }
 
     /// Hex HMAC-SHA256 of `stringToSign` with the key derived from the secret, date, region and service.
-    /// The derived key is cached per secret and day (`SigningKeyCache`).
+    /// The HMAC keyed with the derived key is cached per secret and day (`SigningKeyCache`).
     public func signature(stringToSign: String, secretAccessKey: String, timestamp: String) -> String {
         let day = timestamp.prefix(8)
-        let key = keys.key(secret: secretAccessKey, day: day) {
+        var mac = keys.mac(secret: secretAccessKey, day: day) {
             var key = SymmetricKey(data: Array("AWS4\(secretAccessKey)".utf8))
             for part in [String(day), region, service, "aws4_request"] {
                 key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
             }
             return key
         }
-        return Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        mac.update(data: Array(stringToSign.utf8))
+        return Hex.encode(mac.finalize())
     }
 
     /// The lowercased, sorted, de-duplicated names of the headers to sign.
