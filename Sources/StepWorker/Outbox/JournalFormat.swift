@@ -26,16 +26,16 @@ enum JournalFormat {
         switch record {
         case .started(let token, let arn):
             payload.append(1)
-            append(token, to: &payload)
+            append(token.rawValue, to: &payload)
             append(arn, to: &payload)
         case .result(let token, let arn, .success(let output)):
             payload.append(2)
-            append(token, to: &payload)
+            append(token.rawValue, to: &payload)
             append(arn, to: &payload)
             append(output, to: &payload)
         case .result(let token, let arn, .failure(let error, let cause)):
             payload.append(3)
-            append(token, to: &payload)
+            append(token.rawValue, to: &payload)
             append(arn, to: &payload)
             append(error, to: &payload)
             append(cause, to: &payload)
@@ -121,13 +121,13 @@ enum JournalFormat {
             switch kind {
             case 1:
                 guard let token = string(), let arn = string() else { return nil }
-                return .started(token: token, activityArn: arn)
+                return .started(token: TaskToken(token), activityArn: arn)
             case 2:
                 guard let token = string(), let arn = string(), let output = string() else { return nil }
-                return .result(token: token, activityArn: arn, .success(output: output))
+                return .result(token: TaskToken(token), activityArn: arn, .success(output: output))
             case 3:
                 guard let token = string(), let arn = string(), let error = string(), let cause = string() else { return nil }
-                return .result(token: token, activityArn: arn, .failure(error: error, cause: cause))
+                return .result(token: TaskToken(token), activityArn: arn, .failure(error: error, cause: cause))
             case 4:
                 return string().map { .cleared(fingerprint: $0) }
             default:

@@ -50,11 +50,11 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
     }
 
     package func recordStarted(token: TaskToken, activityArn: String) async throws {
-        try await committer.submit(.started(token: token.rawValue, activityArn: activityArn), sync: true)
+        try await committer.submit(.started(token: token, activityArn: activityArn), sync: true)
     }
 
     package func store(_ result: TaskResult, token: TaskToken, activityArn: String) async throws {
-        try await committer.submit(.result(token: token.rawValue, activityArn: activityArn, result), sync: true)
+        try await committer.submit(.result(token: token, activityArn: activityArn, result), sync: true)
     }
 
     package func acknowledge(token: TaskToken, failed: @escaping @Sendable (any Error) -> Void) {

@@ -5,7 +5,7 @@ import StepFunctions
 /// writes and every record it reads at start.
 struct LedgerState: Equatable, Sendable {
     struct Entry: Equatable, Sendable {
-        var token: String
+        var token: TaskToken
         var activityArn: String
         var result: TaskResult?
     }
@@ -52,7 +52,7 @@ struct LedgerState: Equatable, Sendable {
     /// Every kept result, by fingerprint.
     var pending: [PendingResult] {
         entries.sorted { $0.key < $1.key }.compactMap { _, entry in
-            entry.result.map { PendingResult(token: TaskToken(entry.token), activityArn: entry.activityArn, result: $0) }
+            entry.result.map { PendingResult(token: entry.token, activityArn: entry.activityArn, result: $0) }
         }
     }
 }

@@ -32,9 +32,9 @@ enum LegacyLedgerFiles {
                 }
                 found.files.append(file)
                 if let result = record.result {
-                    found.records.append(.result(token: record.token, activityArn: record.activityArn, result))
+                    found.records.append(.result(token: TaskToken(record.token), activityArn: record.activityArn, result))
                 } else {
-                    found.records.append(.started(token: record.token, activityArn: record.activityArn))
+                    found.records.append(.started(token: TaskToken(record.token), activityArn: record.activityArn))
                 }
             }
         }
@@ -58,8 +58,8 @@ enum LegacyLedgerFiles {
         try DurableFile.makeDirectory(directory)
         let legacy: Record
         switch record {
-        case .started(let token, let arn): legacy = Record(token: token, activityArn: arn, result: nil)
-        case .result(let token, let arn, let result): legacy = Record(token: token, activityArn: arn, result: result)
+        case .started(let token, let arn): legacy = Record(token: token.rawValue, activityArn: arn, result: nil)
+        case .result(let token, let arn, let result): legacy = Record(token: token.rawValue, activityArn: arn, result: result)
         case .cleared: return
         }
         try DurableFile.write(try legacy.encoded(), to: "\(directory)/\(record.fingerprint).json", in: directory)

@@ -8,9 +8,9 @@ import Testing
     let arn = "arn:aws:states:us-east-1:123456789012:activity:a"
     var records: [JournalRecord] {
         [
-            .started(token: "t1-" + String(repeating: "a", count: 300), activityArn: arn),
-            .result(token: "t2", activityArn: arn, .success(output: #"{"ö":"ü"}"#)),
-            .result(token: "t3", activityArn: arn, .failure(error: "Handler.Failed", cause: "")),
+            .started(token: TaskToken("t1-" + String(repeating: "a", count: 300)), activityArn: arn),
+            .result(token: TaskToken("t2"), activityArn: arn, .success(output: #"{"ö":"ü"}"#)),
+            .result(token: TaskToken("t3"), activityArn: arn, .failure(error: "Handler.Failed", cause: "")),
             .cleared(fingerprint: "0123456789abcdef"),
         ]
     }

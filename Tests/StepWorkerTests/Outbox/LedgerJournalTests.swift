@@ -65,9 +65,9 @@ import Testing
 
     @Test func aResultIsNeverReplacedByARunningRecordACrashBroughtBack() {
         let state = LedgerState([
-            .started(token: token(7).rawValue, activityArn: arn),
-            .result(token: token(7).rawValue, activityArn: arn, .success(output: "7")),
-            .started(token: token(7).rawValue, activityArn: arn),
+            .started(token: token(7), activityArn: arn),
+            .result(token: token(7), activityArn: arn, .success(output: "7")),
+            .started(token: token(7), activityArn: arn),
         ])
         #expect(state.pending.map(\.result) == [.success(output: "7")])
     }
@@ -107,7 +107,7 @@ import Testing
         let ledger = try LedgerJournal(stateDirectory: directory)
         for n in 10..<13 { try await ledger.store(.success(output: "\(n)"), token: token(n), activityArn: arn) }
         var bytes = try journalBytes
-        let second = JournalFormat.encode(.result(token: token(10).rawValue, activityArn: arn, .success(output: "10"))).count
+        let second = JournalFormat.encode(.result(token: token(10), activityArn: arn, .success(output: "10"))).count
         bytes[second + 40] ^= 0x10  // inside the second record
         try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/ledger.journal"))
 
@@ -157,7 +157,7 @@ import Testing
         let ledger = try LedgerJournal(stateDirectory: directory)
         try await ledger.recordStarted(token: token(1), activityArn: arn)
         try await ledger.store(.success(output: "1"), token: token(2), activityArn: arn)
-        let whole = JournalFormat.encode(.result(token: token(2).rawValue, activityArn: arn, .success(output: "1")))
+        let whole = JournalFormat.encode(.result(token: token(2), activityArn: arn, .success(output: "1")))
         for cut in [0, 5, whole.count / 2, whole.count] {
             try Data(whole.prefix(cut)).write(to: URL(fileURLWithPath: "\(directory)/.tmp-1-\(cut)"))
         }
@@ -170,11 +170,11 @@ import Testing
     /// An upgrade from the one-file-per-task layout (`inflight/`) and the first one (`outbox/`):
     /// every record is taken into the journal and the old files removed.
     @Test func aStateDirectoryOfTheEarlierFormatsIsTakenIn() async throws {
-        try LegacyLedgerFiles.write(.started(token: token(1).rawValue, activityArn: arn), stateDirectory: directory)
-        try LegacyLedgerFiles.write(.result(token: token(2).rawValue, activityArn: arn, .success(output: "2")), stateDirectory: directory)
+        try LegacyLedgerFiles.write(.started(token: token(1), activityArn: arn), stateDirectory: directory)
+        try LegacyLedgerFiles.write(.result(token: token(2), activityArn: arn, .success(output: "2")), stateDirectory: directory)
         // What the first format left after a crash between its two steps: a result in outbox/
         // and the running record in inflight/.
-        try LegacyLedgerFiles.write(.started(token: token(3).rawValue, activityArn: arn), stateDirectory: directory)
+        try LegacyLedgerFiles.write(.started(token: token(3), activityArn: arn), stateDirectory: directory)
         try FileManager.default.createDirectory(atPath: "\(directory)/outbox", withIntermediateDirectories: true)
         let legacy = #"{"version":1,"token":"\#(token(3).rawValue)","activityArn":"\#(arn)","result":{"status":"SUCCEEDED","output":"3"}}"#
         try Data(legacy.utf8).write(to: URL(fileURLWithPath: "\(directory)/outbox/\(token(3).fingerprint).json"))
