@@ -122,7 +122,7 @@ public struct SigV4Signer: Sendable {
     static func lowercasedASCII(_ name: String) -> String {
         guard name.utf8.allSatisfy({ $0 < 0x80 }) else { return name.lowercased() }
         guard name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return name }
-        return String(decoding: name.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }, as: UTF8.self)
+        return String(decoding: name.utf8.map(SigningRequest.lowerASCII), as: UTF8.self)
     }
 
     /// A header value with its whitespace runs made one space and its ends trimmed (botocore's

@@ -46,7 +46,11 @@ public struct SigningRequest: Sendable, Equatable {
     static func sameName(_ a: String, _ b: String) -> Bool {
         let ascii = { (text: String) in text.utf8.allSatisfy { $0 < 0x80 } }
         guard ascii(a), ascii(b) else { return a.lowercased() == b.lowercased() }
-        let fold = { (byte: UInt8) in byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte }
-        return a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { fold($0) == fold($1) }
+        return a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { lowerASCII($0) == lowerASCII($1) }
+    }
+
+    /// An ASCII letter in lower case; any other byte as it is.
+    static func lowerASCII(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 }
