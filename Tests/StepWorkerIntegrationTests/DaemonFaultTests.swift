@@ -105,6 +105,7 @@ struct DaemonFaultTests {
 
             var rejected = 0
             var heartbeats: [Int] = []
+            var slowSpans: [(start: String, end: String)] = []
             for (index, activityIDs) in ids.enumerated() {
                 for (n, id) in activityIDs.enumerated() {
                     let state = try await h.admin.task(id)
@@ -123,15 +124,20 @@ struct DaemonFaultTests {
                     // result, refused because the task had finished.
                     #expect(state.conflictingResults == 0, "\(label): two different outcomes reported")
                     #expect(state.resultAttempts == 1 + state.rejectedResults, "\(label): \(state.resultAttempts) result calls")
-                    if index == 0 { heartbeats.append(state.heartbeatCount) }
+                    if index == 0 {
+                        heartbeats.append(state.heartbeatCount)
+                        slowSpans.append((try #require(state.startedAt), try #require(state.finishedAt)))
+                    }
                     rejected += state.rejectedResults
                 }
             }
             // Heartbeats go on through the faults: no task timed out (above: every slow task has
-            // its own outcome, none States.HeartbeatTimeout), and they kept arriving, about one
-            // per task or more. How many exactly depends on the machine: the injected throttles
-            // make the rate limiter pace heartbeats until it has climbed back.
-            #expect(heartbeats.reduce(0, +) >= tasksPerActivity, "heartbeats per slow task: \(heartbeats)")
+            // its own outcome, none States.HeartbeatTimeout), and they kept arriving at least as
+            // fast as the rate limiter's rules allow when the injected throttles cut it the most.
+            let heartbeatFaults = try #require(plans.first { $0.operation == "SendTaskHeartbeat" })
+            let fewest = try Self.fewestHeartbeats(
+                spans: slowSpans, interval: 0.25, slots: 4, refusedAttempts: heartbeatFaults.total - heartbeatFaults.afterCount)
+            #expect(heartbeats.reduce(0, +) >= fewest, "heartbeats per slow task: \(heartbeats); the limiter's rules allow no fewer than \(fewest)")
 
             // A result whose answer was lost after the endpoint took it is sent once more and
             // refused (the task has finished): refused calls match those faults exactly. A result
@@ -156,7 +162,7 @@ struct DaemonFaultTests {
             notify.collect()  // the last datagram may have come just before the exit
             let final = notify.assignments.last { $0.hasPrefix("STATUS=stopped; ") }
             #expect(final == "STATUS=stopped; 0 running, 24 succeeded, 24 failed; 2 activities", "\(final ?? "none")")
-            print("DaemonFaultTests: 48 tasks through \(plans.reduce(0) { $0 + $1.total }) faults in \(clock.now - started)")
+            print("DaemonFaultTests: 48 tasks through \(plans.reduce(0) { $0 + $1.total }) faults in \(clock.now - started); \(heartbeats.reduce(0, +)) heartbeats (no fewer than \(fewest) allowed)")
         }
     }
 
@@ -206,6 +212,32 @@ struct DaemonFaultTests {
             #expect(after.resultAttempts == 0, "a result was sent for a task the endpoint had timed out")
             #expect(h.stateLeftovers.isEmpty, "\(h.stateLeftovers)")
         }
+    }
+
+    /// The fewest heartbeats the endpoint can have taken from slow tasks that ran over `spans`
+    /// (the endpoint's start and finish of each), each heartbeating every `interval` s, when
+    /// `refusedAttempts` attempts met faults that left them without effect, by the rate
+    /// limiter's rules (AdaptiveRate, docs/fleet.md) in their worst case: the throttles among the
+    /// faults cut the heartbeat lane to its floor, 0.5 calls/s, as the first task started; from
+    /// there its limit climbs 0.5 calls/s every second while heartbeats wait for it, and while
+    /// none waits each running task sends at least one every `interval` plus its round trip
+    /// (taken as another `interval`). Each task's first heartbeat comes one interval after its start.
+    static func fewestHeartbeats(
+        spans: [(start: String, end: String)], interval: Double, slots: Int, refusedAttempts: Int
+    ) throws -> Int {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let runs = try spans.map { (try style.parse($0.start).timeIntervalSince1970 + interval, try style.parse($0.end).timeIntervalSince1970) }
+        guard let first = runs.map(\.0).min(), let last = runs.map(\.1).max() else { return 0 }
+        let parameters = AdaptiveRate.Parameters()
+        let step = 0.01
+        var allowed = 0.0
+        for t in stride(from: first, to: last, by: step) {
+            let running = runs.filter { $0.0 <= t && t < $0.1 }.count
+            let limit = parameters.minimumRate + parameters.increase * (t - first)
+            allowed += min(limit, Double(running) / (2 * interval)) * step
+        }
+        // Less the attempts refused, and a heartbeat per slot let go as its task ended.
+        return max(0, Int(allowed) - refusedAttempts - slots)
     }
 
     static func seconds(from start: String, to end: String) throws -> Double {

@@ -72,7 +72,7 @@ public struct AdaptiveRate: Sendable, Equatable {
         }
         // botocore knows no rate before its first half-second bucket closes, so a throttle in the
         // first half second cuts it to the floor; the rate since the first answer is a better guess.
-        let measured = measuredRate > 0 ? measuredRate : answers / max(t - (firstAnswer ?? t), 0.05)
+        let measured = measuredRate > 0 ? measuredRate : Self.rateSince(firstAnswer ?? t, answers: answers, at: t)
         let next: Double
         if throttled {
             // While calls wait for it, the limit is the rate being sent at; the measured rate lags
@@ -106,10 +106,26 @@ public struct AdaptiveRate: Sendable, Equatable {
             return
         }
         guard bucket > start else { return }
-        let current = bucketCount / (bucket - start)
-        measuredRate = current * parameters.smoothing + measuredRate * (1 - parameters.smoothing)
+        if let firstAnswer, start <= firstAnswer {
+            // The first bucket: its answers came since the first answer, not over the whole
+            // bucket, and there is no earlier rate to smooth with. botocore divides by the whole
+            // bucket and smooths against zero, so a throttle just after the first bucket closed
+            // cut from a fraction of the rate actually sent (a lane at 16 calls/s read as 3) and
+            // the next few throttles took it to the floor.
+            measuredRate = Self.rateSince(firstAnswer, answers: bucketCount, at: t)
+        } else {
+            let current = bucketCount / (bucket - start)
+            measuredRate = current * parameters.smoothing + measuredRate * (1 - parameters.smoothing)
+        }
         bucketCount = 0
         bucketStart = bucket
+    }
+
+    /// The rate of `answers` that came from `first` to `t`: the gaps between them over the time
+    /// they took, at least 50 ms (a single answer reads as 20 calls/s). Counting the answers
+    /// rather than the gaps read two answers 60 ms apart as 32 calls/s.
+    private static func rateSince(_ first: Double, answers: Double, at t: Double) -> Double {
+        max(answers - 1, 1) / max(t - first, 0.05)
     }
 
     private static func bucket(of t: Double, width: Double) -> Double {

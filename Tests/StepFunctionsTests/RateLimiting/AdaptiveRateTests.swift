@@ -110,6 +110,22 @@ struct AdaptiveRateDeparturesTests {
         #expect(abs(withBacklog - (0.5 + AdaptiveRate.Parameters().increase * (t - cutAt))) < 1e-9, "\(withBacklog)")
         #expect(withBacklog > withCap)
     }
+
+    @Test func aThrottleJustAfterTheFirstBucketClosedCutsFromTheRateTheCallsCameAt() throws {
+        // 16 answers/s for a quarter second, then a throttle, with the first answer anywhere in
+        // the first half-second bucket. botocore counts the first bucket over its whole width and
+        // smooths it against zero: a first answer late in the bucket read as 3 calls/s, not 16.
+        let bucket = AdaptiveRate.Parameters().bucketSeconds
+        for step in 0..<10 {
+            let start = Double(step) * bucket / 10
+            var rate = AdaptiveRate()
+            let t = AdaptiveRateTests.answer(&rate, perSecond: 16, from: start, seconds: 0.25)
+            let recorded = rate.record(throttled: true, at: .seconds(t), sentAt: .seconds(t - 0.005))
+            let cut = try #require(recorded)
+            // 0.7 x 16/s, give or take the 4 answers' spacing the estimate counts over.
+            #expect(cut > 0.7 * 16 * 0.9 && cut < 0.7 * 16 * 1.5, "first answer \(start) s into its bucket: cut to \(cut)")
+        }
+    }
 }
 
 @Suite("AdaptiveRate: daemons sharing one quota")
