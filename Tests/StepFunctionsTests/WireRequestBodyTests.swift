@@ -9,6 +9,7 @@ struct WireRequestBodyTests {
         "", "plain", "quote\" backslash\\ slash/", "\u{0}\u{1}\u{8}\u{9}\u{A}\u{C}\u{D}\u{1F}\u{7F}",
         "line\u{2028}para\u{2029}", "emoji 🧪👩‍👩‍👧 é ü 漢字", String(repeating: "AAAAtoken+/=", count: 20_000),
         "{\"json\": [1, 2, null]}",
+        "\"escapes at both ends\n", "\\",
     ]
 
     @Test(arguments: awkward)
