@@ -1,9 +1,11 @@
 /// `arn:<partition>:states:<region>:<12 digits>:activity:<name>`.
 public struct ActivityARN: Sendable, Hashable, CustomStringConvertible {
-    public var partition: String
-    public var region: String
-    public var account: String
-    public var name: String
+    public let partition: String
+    public let region: String
+    public let account: String
+    public let name: String
+    /// The ARN as text, made once: every poll, started record and handler environment sends it.
+    public let description: String
 
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -17,9 +19,12 @@ public struct ActivityARN: Sendable, Hashable, CustomStringConvertible {
         self.region = region
         self.account = account
         self.name = name
+        description = "arn:\(partition):states:\(region):\(account):activity:\(name)"
     }
 
-    public var description: String { "arn:\(partition):states:\(region):\(account):activity:\(name)" }
+    // The text determines every part.
+    public static func == (lhs: ActivityARN, rhs: ActivityARN) -> Bool { lhs.description == rhs.description }
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 
     private static func isToken(_ text: String) -> Bool {
         !text.isEmpty && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
