@@ -82,6 +82,7 @@ let package = Package(
         .target(
             name: "StepWorker",
             dependencies: [
+                "CChecksum",
                 "CSpawn",
                 "HTTPServing",
                 "POSIXSupport",
@@ -100,6 +101,8 @@ let package = Package(
         // The handler spawn (clone with CLONE_VM|CLONE_VFORK, identity by raw syscalls,
         // PR_SET_PDEATHSIG): what posix_spawn and swift-subprocess cannot do before exec.
         .target(name: "CSpawn"),
+        // CRC-32C of journal frames with the CPU's crc32 instruction.
+        .target(name: "CChecksum"),
         // libsystemd, through pkg-config (apt: libsystemd-dev).
         .systemLibrary(
             name: "CSystemd",
