@@ -28,8 +28,9 @@ public struct SigV4Signer: Sendable {
         if let token = credentials.sessionToken {
             request.setHeader("X-Amz-Security-Token", token)
         }
-        let signedHeaders = Self.signedHeaderNames(of: request)
-        let canonical = Self.canonicalRequestBytes(request, signedHeaders: signedHeaders)
+        let lowered = request.headers.map { Self.lowercasedASCII($0.name) }
+        let signedHeaders = Self.signedHeaderNames(lowered)
+        let canonical = Self.canonicalRequestBytes(request, lowered: lowered, signedHeaders: signedHeaders)
         let scope = credentialScope(timestamp: timestamp)
         let toSign = Self.stringToSign(canonicalRequestHash: Hex.encode(SHA256.hash(data: canonical)), timestamp: timestamp, scope: scope)
         let signature = signature(stringToSign: toSign, secretAccessKey: credentials.secretAccessKey, timestamp: timestamp)
@@ -68,25 +69,28 @@ public struct SigV4Signer: Sendable {
 
     /// The lowercased, sorted, de-duplicated names of the headers to sign.
     public static func signedHeaderNames(of request: SigningRequest) -> [String] {
+        signedHeaderNames(request.headers.map { lowercasedASCII($0.name) })
+    }
+
+    /// The same from the request's header names already lowercased, in order.
+    static func signedHeaderNames(_ lowered: [String]) -> [String] {
         var names: [String] = []
-        names.reserveCapacity(request.headers.count)
-        for header in request.headers {
-            let name = lowercasedASCII(header.name)
-            if !unsignedHeaders.contains(name) && !names.contains(name) { names.append(name) }
-        }
+        names.reserveCapacity(lowered.count)
+        for name in lowered where !unsignedHeaders.contains(name) && !names.contains(name) { names.append(name) }
         names.sort()
         return names
     }
 
     public static func canonicalRequest(_ request: SigningRequest, signedHeaders: [String]) -> String {
-        String(decoding: canonicalRequestBytes(request, signedHeaders: signedHeaders), as: UTF8.self)
+        let lowered = request.headers.map { lowercasedASCII($0.name) }
+        return String(decoding: canonicalRequestBytes(request, lowered: lowered, signedHeaders: signedHeaders), as: UTF8.self)
     }
 
     /// The canonical request as the bytes that are hashed: method, URI, query, one
     /// `name:values` line per signed header (the values of a repeated name joined by commas),
     /// the signed names, the body's SHA-256, each part on its own line. Built in one buffer: it
-    /// is made for every call the worker sends.
-    static func canonicalRequestBytes(_ request: SigningRequest, signedHeaders: [String]) -> [UInt8] {
+    /// is made for every call the worker sends. `lowered`: the header names in lower case, in order.
+    static func canonicalRequestBytes(_ request: SigningRequest, lowered: [String], signedHeaders: [String]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + request.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
         let newline = UInt8(ascii: "\n")
@@ -96,7 +100,6 @@ public struct SigV4Signer: Sendable {
         out.append(newline)
         out += canonicalQuery(request.query).utf8
         out.append(newline)
-        let lowered = request.headers.map { lowercasedASCII($0.name) }
         for name in signedHeaders {
             out += name.utf8
             out.append(UInt8(ascii: ":"))

@@ -44,9 +44,14 @@ public struct SigningRequest: Sendable, Equatable {
     /// Header names compared as HTTP does, ignoring case; ASCII names (all real ones) without
     /// making lowercased copies.
     static func sameName(_ a: String, _ b: String) -> Bool {
-        let ascii = { (text: String) in text.utf8.allSatisfy { $0 < 0x80 } }
-        guard ascii(a), ascii(b) else { return a.lowercased() == b.lowercased() }
-        return a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { lowerASCII($0) == lowerASCII($1) }
+        var a = a, b = b
+        let folded: Bool? = a.withUTF8 { x in
+            b.withUTF8 { y in
+                guard x.allSatisfy({ $0 < 0x80 }), y.allSatisfy({ $0 < 0x80 }) else { return nil }
+                return x.count == y.count && zip(x, y).allSatisfy { lowerASCII($0) == lowerASCII($1) }
+            }
+        }
+        return folded ?? (a.lowercased() == b.lowercased())
     }
 
     /// An ASCII letter in lower case; any other byte as it is.
