@@ -76,15 +76,22 @@ final class HandlerReactor: Sendable {
         while true {
             let now = POSIX.nowMilliseconds()
             var timeout: Int32 = -1
-            for id in Array(sessions.keys) {
-                sessions[id]!.advance(now: now)
-                if sessions[id]!.isDone {
-                    finish(sessions.removeValue(forKey: id)!)
+            // Sessions are changed in place through their index: `sessions[id]!.isDone` and
+            // `sessions[id] != nil` copied the whole session (its invocation, logger and
+            // activity: dozens of retains and releases) for every session at every wake.
+            var done: [UInt64] = []
+            var index = sessions.startIndex
+            while index != sessions.endIndex {
+                sessions.values[index].advance(now: now)
+                if sessions.values[index].isDone {
+                    done.append(sessions.keys[index])
                 } else {
-                    let next = sessions[id]!.deadlines.pollTimeout(now: now)
+                    let next = sessions.values[index].deadlines.pollTimeout(now: now)
                     if next >= 0, timeout < 0 || next < timeout { timeout = next }
                 }
+                sessions.formIndex(after: &index)
             }
+            for id in done { finish(sessions.removeValue(forKey: id)!) }
             let count = epoll_wait(epollFD, &events, Int32(events.count), timeout)
             guard count > 0 else { continue }
             for index in 0..<Int(count) {
@@ -100,16 +107,15 @@ final class HandlerReactor: Sendable {
                     }
                     continue
                 }
-                let id = token >> 2
-                guard sessions[id] != nil else { continue }
+                guard let session = sessions.index(forKey: token >> 2) else { continue }
                 // The session closes a descriptor it is done with, and the close takes it out
                 // of the epoll set (an EPOLL_CTL_DEL afterwards could only fail). An event for
                 // a descriptor already closed finds it nil in the session, or no session.
                 switch token & 3 {
-                case 0: sessions[id]!.leaderDidExit(now: POSIX.nowMilliseconds())
-                case 1: sessions[id]!.writeInput()
-                case 2: sessions[id]!.readStdout(buffer)
-                default: sessions[id]!.readStderr(buffer)
+                case 0: sessions.values[session].leaderDidExit(now: POSIX.nowMilliseconds())
+                case 1: sessions.values[session].writeInput()
+                case 2: sessions.values[session].readStdout(buffer)
+                default: sessions.values[session].readStderr(buffer)
                 }
             }
         }
