@@ -15,7 +15,7 @@ public struct TestHostFacts: HostFacts {
     public var environment: [String: String] { system.environment }
     public var hostname: String { hostnameOverride ?? system.hostname }
     public var isRoot: Bool { root ?? system.isRoot }
-    public func user(named name: String) -> (userID: UInt32, groupID: UInt32)? { system.user(named: name) }
+    public func user(named name: String) -> (userID: UInt32, groupID: UInt32, home: String?)? { system.user(named: name) }
     public func group(named name: String) -> UInt32? { system.group(named: name) }
     public func groups(ofUser name: String, primaryGroup: UInt32) -> [UInt32] {
         system.groups(ofUser: name, primaryGroup: primaryGroup)

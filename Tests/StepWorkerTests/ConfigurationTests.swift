@@ -93,6 +93,11 @@ struct ConfigurationTests {
         #expect(activity.heartbeat == nil)
         #expect(activity.workingDirectory == "/srv")
         #expect(activity.identity?.userID == 65534)
+        // Looked up once, here; the handlers' HOME (getpwnam is not for concurrent tasks).
+        #expect(activity.identity?.home == SystemHostFacts(environment: [:]).user(named: "nobody")?.home)
+        #expect(activity.identity?.home?.isEmpty == false)
+        #expect(HandlerEnvironment.build(
+            activity: activity, workerName: "w", taskID: "t", deadline: nil, daemonEnvironment: ["HOME": "/root"])["HOME"] == activity.identity?.home)
         #expect(activity.environment == ["LANG": "C.UTF-8", "A B": "c"])
         #expect(activity.output == .text)
         #expect(activity.maxOutput == 131_072)

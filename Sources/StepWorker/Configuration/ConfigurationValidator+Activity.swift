@@ -152,7 +152,7 @@ extension ConfigurationValidator {
             if group != nil { problems.add(path.appending("group"), "needs the daemon to run as root") }
             return nil
         }
-        var userEntry: (userID: UInt32, groupID: UInt32)?
+        var userEntry: (userID: UInt32, groupID: UInt32, home: String?)?
         if let user {
             userEntry = host.user(named: user)
             if userEntry == nil { problems.add(path.appending("user"), "unknown user \"\(user)\"") }
@@ -166,7 +166,8 @@ extension ConfigurationValidator {
         let primary = groupID ?? userEntry?.groupID ?? 0
         let supplementary = user.map { host.groups(ofUser: $0, primaryGroup: primary) } ?? [primary]
         return HandlerIdentity(
-            user: user, group: group, userID: userEntry?.userID, groupID: primary, supplementaryGroups: supplementary)
+            user: user, group: group, userID: userEntry?.userID, groupID: primary, supplementaryGroups: supplementary,
+            home: userEntry?.home)
     }
 
     private mutating func validateEnvironment(

@@ -10,8 +10,8 @@ public protocol HostFacts: Sendable {
     var environment: [String: String] { get }
     var hostname: String { get }
     var isRoot: Bool { get }
-    /// uid and primary gid of a user name.
-    func user(named name: String) -> (userID: UInt32, groupID: UInt32)?
+    /// uid, primary gid and home directory of a user name.
+    func user(named name: String) -> (userID: UInt32, groupID: UInt32, home: String?)?
     func group(named name: String) -> UInt32?
     /// The groups a user belongs to, `primaryGroup` included.
     func groups(ofUser name: String, primaryGroup: UInt32) -> [UInt32]

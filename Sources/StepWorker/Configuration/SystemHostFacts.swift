@@ -20,9 +20,11 @@ public struct SystemHostFacts: HostFacts {
 
     public var isRoot: Bool { geteuid() == 0 }
 
-    public func user(named name: String) -> (userID: UInt32, groupID: UInt32)? {
+    /// `getpwnam` keeps its answer in a static buffer: called while a configuration is loaded,
+    /// never from the tasks (each took the home directory from it per spawn, racing the others).
+    public func user(named name: String) -> (userID: UInt32, groupID: UInt32, home: String?)? {
         guard let entry = getpwnam(name) else { return nil }
-        return (entry.pointee.pw_uid, entry.pointee.pw_gid)
+        return (entry.pointee.pw_uid, entry.pointee.pw_gid, entry.pointee.pw_dir.map { String(cString: $0) })
     }
 
     public func group(named name: String) -> UInt32? {

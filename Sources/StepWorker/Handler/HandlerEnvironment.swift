@@ -6,8 +6,7 @@ public enum HandlerEnvironment {
         daemonEnvironment: [String: String]
     ) -> [String: String] {
         var environment = ["PATH": ConfigurationDefaults.handlerPath]
-        environment["HOME"] = activity.identity?.user.flatMap(UserDirectory.home(of:))
-            ?? daemonEnvironment["HOME"] ?? "/"
+        environment["HOME"] = activity.identity?.home ?? daemonEnvironment["HOME"] ?? "/"
         if let lang = daemonEnvironment["LANG"] { environment["LANG"] = lang }
         environment.merge(activity.environment) { _, configured in configured }
         environment["STEPWORKER_ACTIVITY_ARN"] = activity.arn.description

@@ -50,11 +50,3 @@ package struct LaunchError: Error {
         self.message = "\(operation): \(POSIX.describe(code))"
     }
 }
-
-/// Home directories of users, for a handler's `HOME`.
-enum UserDirectory {
-    static func home(of user: String) -> String? {
-        guard let entry = getpwnam(user), let directory = entry.pointee.pw_dir else { return nil }
-        return String(cString: directory)
-    }
-}
