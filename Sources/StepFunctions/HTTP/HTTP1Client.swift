@@ -124,9 +124,8 @@ public final class HTTP1Client: Sendable {
             state.idle[connection.origin, default: []].append(connection)
             return true
         }
-        if kept {
-            connection.park(idleTimeout: TimeAmount(configuration.idleTimeout))
-        } else {
+        // A kept connection's handler has already started its idle clock, on its event loop.
+        if !kept {
             forget(connection)
             connection.abort(HTTP1Error(.connectionClosed))
         }
@@ -145,7 +144,8 @@ public final class HTTP1Client: Sendable {
         guard left > .zero else { throw HTTP1Error(.timeout) }
         let sslContext = origin.tls ? try tlsContext() : nil
         let loop = group.next()
-        let handler = NIOLoopBoundBox.makeBoxSendingValue(HTTP1ConnectionHandler(), eventLoop: loop)
+        let handler = NIOLoopBoundBox.makeBoxSendingValue(
+            HTTP1ConnectionHandler(idleTimeout: TimeAmount(configuration.idleTimeout)), eventLoop: loop)
         let serverName = Self.isIPAddress(origin.host) ? nil : origin.host
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(min(TimeAmount(configuration.connectTimeout), left))
@@ -227,11 +227,6 @@ private final class Connection: Sendable {
         } onCancel: {
             abort(CancellationError())
         }
-    }
-
-    func park(idleTimeout: TimeAmount) {
-        let handler = self.handler
-        channel.eventLoop.execute { handler.value.park(idleTimeout: idleTimeout) }
     }
 
     func abort(_ error: any Error) {

@@ -29,10 +29,20 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
 
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
+    /// How long the connection may sit unused before it closes (before a server or load
+    /// balancer would close it under a request).
+    private let idleTimeout: TimeAmount
+    /// When the last exchange ended; one timer checks it (`checkIdle`), so a busy connection
+    /// does not schedule and cancel a timer for every exchange.
+    private var idleSince: NIODeadline?
     private var idleTimer: Scheduled<Void>?
     private var closed = false
     /// What closed the connection while no exchange was in progress (a refused TLS handshake).
     private var closeCause: (any Error)?
+
+    init(idleTimeout: TimeAmount) {
+        self.idleTimeout = idleTimeout
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -47,8 +57,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     /// connection, since nothing was sent. A connection that closed on an error (a TLS
     /// handshake refused before the request was even written) fails with that error.
     func start(_ request: HTTP1Request, limit: Int, timeout: TimeAmount, promise: EventLoopPromise<Outcome>) {
-        idleTimer?.cancel()
-        idleTimer = nil
+        idleSince = nil
         guard let context, !closed, context.channel.isActive, exchange == nil else {
             promise.fail(closeCause ?? HTTP1ConnectionHandler.notSent)
             return
@@ -80,13 +89,26 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
         end(throwing: error)
     }
 
-    /// Closes the connection once it has been idle for `timeout`.
-    func park(idleTimeout timeout: TimeAmount) {
-        guard let context, exchange == nil else { return }
-        idleTimer?.cancel()
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            self?.close()
+    /// The connection is idle from now: it closes once it has been so for `idleTimeout`. The
+    /// timer is armed only when none is, and looks again when it fires.
+    private func becameIdle() {
+        idleSince = .now()
+        if idleTimer == nil { scheduleIdleCheck(at: .now() + idleTimeout) }
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline) {
+        guard let context else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            self?.checkIdle()
         }
+    }
+
+    private func checkIdle() {
+        idleTimer = nil
+        // In an exchange: its end makes the connection idle again and arms the timer.
+        guard !closed, exchange == nil, let idleSince else { return }
+        let due = idleSince + idleTimeout
+        if NIODeadline.now() >= due { close() } else { scheduleIdleCheck(at: due) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -130,7 +152,7 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
             let reusable = head.isKeepAlive && !closed
             let response = HTTP1Response(
                 status: head.status, headers: head.headers, body: exchange.body ?? context.channel.allocator.buffer(capacity: 0))
-            if !reusable { close() }
+            if reusable { becameIdle() } else { close() }
             exchange.promise.succeed(Outcome(response: response, reusable: reusable))
         }
     }

@@ -58,6 +58,32 @@ struct HTTP1ClientTests {
         await server.shutdown()
     }
 
+    @Test func aConnectionInUseStaysOpenAndOneIdleForTheIdleTimeoutCloses() async throws {
+        let server = try await LoopbackHTTPServer.start()
+        var configuration = HTTP1Client.Configuration()
+        configuration.idleTimeout = .milliseconds(400)
+        let client = HTTP1Client(configuration: configuration)
+        // Requests closer together than the timeout, over several timeouts: the idle clock
+        // starts again at each one, so the first connection carries them all.
+        let clock = ContinuousClock()
+        let start = clock.now
+        while clock.now - start < .milliseconds(1500) {
+            #expect(try await get(client, server, "/ok") == "ok")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(server.accepted == 1)
+        // Then idle: closed once the timeout has passed since the last answer, not before.
+        _ = try await get(client, server, "/ok")
+        let lastAnswer = clock.now
+        #expect(client.idleConnectionCount == 1)
+        #expect(try await waitUntil(timeout: .seconds(10)) { client.idleConnectionCount == 0 })
+        #expect(clock.now - lastAnswer >= .milliseconds(400))
+        #expect(try await get(client, server, "/ok") == "ok")
+        #expect(server.accepted == 2)
+        try await client.shutdown()
+        await server.shutdown()
+    }
+
     @Test func connectionCloseFromTheServerIsHonoured() async throws {
         let server = try await LoopbackHTTPServer.start()
         let client = HTTP1Client()
