@@ -238,7 +238,7 @@ struct SubprocessRunnerTests {
             command = ["\(directory.script("env"))"]
             working_directory = "\(directory.path)"
             timeout = "10m"
-            environment = { EXTRA = "yes" }
+            environment = { EXTRA = "yes", WIDE = "é 漢字 =x", EMPTY = "" }
             """
         let configuration = try ConfigurationLoader(host: TestHostFacts()).load(text: toml, file: directory.path + "/c.toml")
         let invocation = HandlerInvocation(
@@ -248,7 +248,7 @@ struct SubprocessRunnerTests {
         let lines = Set(String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init))
         #expect(!lines.contains { $0.hasPrefix("AWS_") || $0.hasPrefix("NOTIFY_SOCKET") })
         #expect(lines.isSuperset(of: [
-            "PATH=/usr/local/bin:/usr/bin:/bin", "EXTRA=yes", "STEPWORKER_TASK_ID=abc123", "STEPWORKER_WORKER_NAME=w1",
+            "PATH=/usr/local/bin:/usr/bin:/bin", "EXTRA=yes", "WIDE=é 漢字 =x", "EMPTY=", "STEPWORKER_TASK_ID=abc123", "STEPWORKER_WORKER_NAME=w1",
             "STEPWORKER_ACTIVITY_NAME=dump", "STEPWORKER_ACTIVITY_ARN=arn:aws:states:eu-west-1:123456789012:activity:dump",
             "STEPWORKER_DEADLINE=1000600",
         ]))

@@ -5,7 +5,9 @@ public enum HandlerEnvironment {
         activity: ActivityConfiguration, workerName: String, taskID: String, deadline: Int64?,
         daemonEnvironment: [String: String]
     ) -> [String: String] {
-        var environment = ["PATH": ConfigurationDefaults.handlerPath]
+        var environment: [String: String] = [:]
+        environment.reserveCapacity(activity.environment.count + 8)  // no rehash as it grows
+        environment["PATH"] = ConfigurationDefaults.handlerPath
         environment["HOME"] = activity.identity?.home ?? daemonEnvironment["HOME"] ?? "/"
         if let lang = daemonEnvironment["LANG"] { environment["LANG"] = lang }
         environment.merge(activity.environment) { _, configured in configured }

@@ -25,10 +25,7 @@ package struct LaunchPlan: ~Copyable {
     ) {
         path = strdup(executablePath)
         self.arguments = Self.cStrings(arguments)
-        // A name with "=" could not be read back as the name it is; the validator refuses them.
-        self.environment = Self.cStrings(environment.compactMap { name, value in
-            name.isEmpty || name.contains("=") ? nil : "\(name)=\(value)"
-        })
+        self.environment = Self.cEnvironment(environment)
         directory = workingDirectory.map { strdup($0) }
         self.identity = identity
     }
@@ -92,6 +89,25 @@ package struct LaunchPlan: ~Copyable {
                 groups: groups.baseAddress, group_count: groups.count, expected_parent: expectedParent)
             return cspawn_spawn(&request, &failure)
         }
+    }
+
+    /// `NAME=value` C strings, written straight into their allocations. A name with "=" could not
+    /// be read back as the name it is (the validator refuses them): left out, as an empty one.
+    private static func cEnvironment(_ environment: [String: String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: environment.count + 1)
+        var count = 0
+        for (name, value) in environment where !name.isEmpty && !name.utf8.contains(UInt8(ascii: "=")) {
+            let nameLength = name.utf8.count, valueLength = value.utf8.count
+            let entry = UnsafeMutableRawPointer(malloc(nameLength + valueLength + 2)!)
+            _ = UnsafeMutableRawBufferPointer(start: entry, count: nameLength).initializeMemory(as: UInt8.self, from: name.utf8)
+            entry.storeBytes(of: UInt8(ascii: "="), toByteOffset: nameLength, as: UInt8.self)
+            _ = UnsafeMutableRawBufferPointer(start: entry + nameLength + 1, count: valueLength).initializeMemory(as: UInt8.self, from: value.utf8)
+            entry.storeBytes(of: 0, toByteOffset: nameLength + valueLength + 1, as: UInt8.self)
+            array[count] = entry.assumingMemoryBound(to: CChar.self)
+            count += 1
+        }
+        array[count] = nil
+        return array
     }
 
     private static func cStrings(_ strings: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
