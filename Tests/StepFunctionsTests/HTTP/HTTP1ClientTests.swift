@@ -72,12 +72,13 @@ struct HTTP1ClientTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(server.accepted == 1)
-        // Then idle: closed once the timeout has passed since the last answer, not before.
+        // Then idle: closed once the timeout has passed since the last answer, not before (the
+        // handler's clock starts as the answer ends, after the request went out).
+        let lastRequest = clock.now
         _ = try await get(client, server, "/ok")
-        let lastAnswer = clock.now
         #expect(client.idleConnectionCount == 1)
         #expect(try await waitUntil(timeout: .seconds(10)) { client.idleConnectionCount == 0 })
-        #expect(clock.now - lastAnswer >= .milliseconds(400))
+        #expect(clock.now - lastRequest >= .milliseconds(400))
         #expect(try await get(client, server, "/ok") == "ok")
         #expect(server.accepted == 2)
         try await client.shutdown()
