@@ -97,12 +97,17 @@ package struct LaunchPlan: ~Copyable {
         let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: environment.count + 1)
         var count = 0
         for (name, value) in environment where !name.isEmpty && !name.utf8.contains(UInt8(ascii: "=")) {
-            let nameLength = name.utf8.count, valueLength = value.utf8.count
-            let entry = UnsafeMutableRawPointer(malloc(nameLength + valueLength + 2)!)
-            _ = UnsafeMutableRawBufferPointer(start: entry, count: nameLength).initializeMemory(as: UInt8.self, from: name.utf8)
-            entry.storeBytes(of: UInt8(ascii: "="), toByteOffset: nameLength, as: UInt8.self)
-            _ = UnsafeMutableRawBufferPointer(start: entry + nameLength + 1, count: valueLength).initializeMemory(as: UInt8.self, from: value.utf8)
-            entry.storeBytes(of: 0, toByteOffset: nameLength + valueLength + 1, as: UInt8.self)
+            var name = name, value = value
+            let entry = name.withUTF8 { name in
+                value.withUTF8 { value in
+                    let entry = UnsafeMutableRawPointer(malloc(name.count + value.count + 2)!)
+                    if let base = name.baseAddress { entry.copyMemory(from: base, byteCount: name.count) }
+                    entry.storeBytes(of: UInt8(ascii: "="), toByteOffset: name.count, as: UInt8.self)
+                    if let base = value.baseAddress { (entry + name.count + 1).copyMemory(from: base, byteCount: value.count) }
+                    entry.storeBytes(of: 0, toByteOffset: name.count + value.count + 1, as: UInt8.self)
+                    return entry
+                }
+            }
             array[count] = entry.assumingMemoryBound(to: CChar.self)
             count += 1
         }
