@@ -1,5 +1,5 @@
 import Foundation
-import StepFunctions
+@testable import StepFunctions
 import Testing
 
 /// The hand-written request bodies read back as the same values `JSONEncoder` would give.
@@ -48,5 +48,26 @@ struct WireRequestBodyTests {
     @Test func sameBytesAsJSONEncoder() throws {
         let poll = Wire.GetActivityTaskInput(activityArn: "arn:aws:states:eu-west-1:1:activity:x", workerName: nil)
         #expect(try WireRequestBody.encode(poll) == Array(JSONEncoder().encode(poll)))
+    }
+}
+
+/// The 8-bytes-at-a-time scan finds the same byte as looking at each in turn.
+@Suite struct JSONStringScanTests {
+    @Test func findsTheFirstQuoteBackslashOrControlByteWhereverItIs() {
+        var generator = SystemRandomNumberGenerator()
+        let plain: [UInt8] = Array(0x20...0xFF).filter { $0 != 0x22 && $0 != 0x5C }.map(UInt8.init)
+        for special in [0x00, 0x01, 0x1F, 0x22, 0x5C] as [UInt8] {
+            for length in [0, 1, 7, 8, 9, 16, 23, 40] {
+                for position in 0...length {
+                    var bytes = (0..<length).map { _ in plain.randomElement(using: &generator)! }
+                    if position < length { bytes[position] = special }
+                    for start in [0, min(3, length)] {
+                        let found = bytes.withUnsafeBytes { JSONStringScan.firstSpecial(in: $0, from: start) }
+                        let expected = (start..<length).first { bytes[$0] < 0x20 || bytes[$0] == 0x22 || bytes[$0] == 0x5C } ?? length
+                        #expect(found == expected, "special \(special) at \(position) of \(length), from \(start)")
+                    }
+                }
+            }
+        }
     }
 }

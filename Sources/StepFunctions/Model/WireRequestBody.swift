@@ -55,17 +55,16 @@ package struct WireJSONWriter {
         value.withUTF8 { utf8 in
             bytes.reserveCapacity(bytes.count + utf8.count + 3)
             bytes.append(UInt8(ascii: "\""))
+            // A Swift String's UTF-8 is valid, so multi-byte scalars (U+2028, emoji) pass through
+            // as they are; JSON allows them unescaped.
             var run = 0
-            for index in utf8.indices {
-                let byte = utf8[index]
-                // A Swift String's UTF-8 is valid, so multi-byte scalars (U+2028, emoji) pass
-                // through as they are; JSON allows them unescaped.
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<index]))
-                appendEscape(byte)
-                run = index + 1
+            while true {
+                let special = JSONStringScan.firstSpecial(in: UnsafeRawBufferPointer(utf8), from: run)
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<special]))
+                guard special < utf8.count else { break }
+                appendEscape(utf8[special])
+                run = special + 1
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...]))
             bytes.append(UInt8(ascii: "\""))
         }
     }

@@ -97,6 +97,8 @@ package struct WireJSONObject {
             var text: [UInt8] = []
             var run = offset
             while offset < bytes.count {
+                offset = JSONStringScan.firstSpecial(in: bytes, from: offset)
+                guard offset < bytes.count else { return nil }
                 let byte = bytes[offset]
                 if byte == UInt8(ascii: "\"") {
                     text.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<offset]))
@@ -104,10 +106,6 @@ package struct WireJSONObject {
                     return String(validating: text, as: UTF8.self)
                 }
                 if byte < 0x20 { return nil }  // a control character must be escaped
-                if byte != UInt8(ascii: "\\") {
-                    offset += 1
-                    continue
-                }
                 text.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[run..<offset]))
                 offset += 1
                 guard offset < bytes.count else { return nil }
