@@ -61,26 +61,35 @@ struct HTTP1ClientTests {
     @Test func aConnectionInUseStaysOpenAndOneIdleForTheIdleTimeoutCloses() async throws {
         let server = try await LoopbackHTTPServer.start()
         var configuration = HTTP1Client.Configuration()
-        configuration.idleTimeout = .milliseconds(400)
+        configuration.idleTimeout = .seconds(1)
         let client = HTTP1Client(configuration: configuration)
         // Requests closer together than the timeout, over several timeouts: the idle clock
-        // starts again at each one, so the first connection carries them all.
+        // starts again at each one, so the first connection carries them all. A connection is
+        // idle at most from one request's start to the next one's answer; a loaded machine can
+        // stretch a 100 ms pause past the timeout, and each such stretch may rightly cost a
+        // new connection.
         let clock = ContinuousClock()
         let start = clock.now
-        while clock.now - start < .milliseconds(1500) {
+        var previousStart: ContinuousClock.Instant?
+        var stretched = 0
+        while clock.now - start < .seconds(3) {
+            let requested = clock.now
             #expect(try await get(client, server, "/ok") == "ok")
+            if let previousStart, clock.now - previousStart >= .seconds(1) { stretched += 1 }
+            previousStart = requested
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(server.accepted == 1)
+        #expect(server.accepted <= 1 + stretched, "\(stretched) pauses of a second or more")
         // Then idle: closed once the timeout has passed since the last answer, not before (the
         // handler's clock starts as the answer ends, after the request went out).
         let lastRequest = clock.now
         _ = try await get(client, server, "/ok")
         #expect(client.idleConnectionCount == 1)
         #expect(try await waitUntil(timeout: .seconds(10)) { client.idleConnectionCount == 0 })
-        #expect(clock.now - lastRequest >= .milliseconds(400))
+        #expect(clock.now - lastRequest >= .seconds(1))
+        let before = server.accepted
         #expect(try await get(client, server, "/ok") == "ok")
-        #expect(server.accepted == 2)
+        #expect(server.accepted == before + 1)
         try await client.shutdown()
         await server.shutdown()
     }
