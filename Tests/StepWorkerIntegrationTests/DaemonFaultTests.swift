@@ -218,8 +218,9 @@ struct DaemonFaultTests {
     /// (the endpoint's start and finish of each), each heartbeating every `interval` s, when
     /// `refusedAttempts` attempts met faults that left them without effect, by the rate
     /// limiter's rules (AdaptiveRate, docs/fleet.md) in their worst case: the throttles among the
-    /// faults cut the heartbeat lane to its floor, 0.5 calls/s, as the first task started; from
-    /// there its limit climbs 0.5 calls/s every second while heartbeats wait for it, and while
+    /// faults (the first heartbeat attempts and their retries, all within a second of the first
+    /// task's start) cut the heartbeat lane to its floor, 0.5 calls/s, a second after that start;
+    /// from there its limit climbs 0.5 calls/s every second while heartbeats wait for it, and while
     /// none waits each running task sends at least one every `interval` plus its round trip
     /// (taken as another `interval`). Each task's first heartbeat comes one interval after its start.
     static func fewestHeartbeats(
@@ -233,7 +234,7 @@ struct DaemonFaultTests {
         var allowed = 0.0
         for t in stride(from: first, to: last, by: step) {
             let running = runs.filter { $0.0 <= t && t < $0.1 }.count
-            let limit = parameters.minimumRate + parameters.increase * (t - first)
+            let limit = parameters.minimumRate + parameters.increase * max(0, t - first - 1)
             allowed += min(limit, Double(running) / (2 * interval)) * step
         }
         // Less the attempts refused, and a heartbeat per slot let go as its task ended.

@@ -91,8 +91,8 @@ package struct LaunchPlan: ~Copyable {
         }
     }
 
-    /// `NAME=value` C strings, written straight into their allocations. A name with "=" could not
-    /// be read back as the name it is (the validator refuses them): left out, as an empty one.
+    /// `NAME=value` C strings, each written straight into its allocation. A name that is empty
+    /// or holds "=" could not be read back as the name it is (the validator refuses them): left out.
     private static func cEnvironment(_ environment: [String: String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
         let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: environment.count + 1)
         var count = 0
