@@ -50,6 +50,14 @@ struct WireResponseBodyTests {
         #expect(Self.fast(body) == nil, "\(body)")
     }
 
+    /// The answer to a result or heartbeat: `{}` as the service sends it, with whitespace, or
+    /// with members a later API version might add.
+    @Test(arguments: ["{}", " {\n} ", #"{"newField":"x","other":null}"#])
+    func emptyAnswersReadByHand(_ body: String) {
+        #expect(Array(body.utf8).withUnsafeBytes { WireJSONObject.read($0) }.flatMap { Wire.Empty(members: $0) } != nil)
+        #expect((try? JSONDecoder().decode(Wire.Empty.self, from: Data(body.utf8))) != nil)
+    }
+
     @Test func invalidUTF8IsLeftToJSONDecoder() {
         let bytes: [UInt8] = Array(#"{"taskToken":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
         #expect(bytes.withUnsafeBytes { WireJSONObject.read($0) } == nil)

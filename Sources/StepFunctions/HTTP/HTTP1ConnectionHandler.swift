@@ -92,8 +92,9 @@ final class HTTP1ConnectionHandler: ChannelInboundHandler {
     /// The connection is idle from now: it closes once it has been so for `idleTimeout`. The
     /// timer is armed only when none is, and looks again when it fires.
     private func becameIdle() {
-        idleSince = .now()
-        if idleTimer == nil { scheduleIdleCheck(at: .now() + idleTimeout) }
+        let now = NIODeadline.now()
+        idleSince = now
+        if idleTimer == nil { scheduleIdleCheck(at: now + idleTimeout) }
     }
 
     private func scheduleIdleCheck(at deadline: NIODeadline) {
