@@ -248,6 +248,7 @@ struct Bench {
             + (endpointBusiest > 70 ? ": it may be limiting the figures." : ": not the bottleneck."))
         say("load average at end: \(loadAverage())")
         say("")
+        addSizeTargets()
         say("Issue 12's targets (benchmarks, not tests: nothing fails):")
         say(targets.render())
     }
