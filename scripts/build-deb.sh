@@ -46,7 +46,8 @@ rm -rf "$STAGE"
 mkdir -p "$root/DEBIAN" "$DIST"
 
 # The binary, stripped as dh_strip does (the Swift metadata sections stay: strip only drops
-# symbol tables, .comment and .note).
+# symbol tables, .comment and .note). make bench's size row strips with the same flags
+# (Sources/stepworker-bench/Bench+Size.swift): change both together.
 install -D -m 0755 "$bin" "$root/usr/bin/stepworker"
 strip --remove-section=.comment --remove-section=.note "$root/usr/bin/stepworker"
 
