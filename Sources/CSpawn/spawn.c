@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -147,6 +148,14 @@ static int child_main(void *argument) {
     fail(context, "exec", errno);
 }
 
+/// Whether SIGCHLD has its default disposition (ignore) or is ignored: no handler of the daemon's
+/// to run on its memory in the child.
+static bool child_signal_is_default(void) {
+    struct sigaction current;
+    if (sigaction(SIGCHLD, NULL, &current) != 0) return false;
+    return !(current.sa_flags & SA_SIGINFO) && (current.sa_handler == SIG_DFL || current.sa_handler == SIG_IGN);
+}
+
 pid_t cspawn_spawn(const cspawn_request *request, cspawn_failure *failure) {
     struct child_context context = {.request = request, .failed_step = NULL, .error = 0};
     void *stack = thread_stack();
@@ -157,6 +166,12 @@ pid_t cspawn_spawn(const cspawn_request *request, cspawn_failure *failure) {
     }
     sigset_t all, previous;
     sigfillset(&all);
+    // A SIGCHLD that finds this thread blocking it is not discarded but passed on to a thread
+    // that takes it (libdispatch's, on the main thread, which wakes only to ignore it): with
+    // spawns back to back, a third of the handlers' exits fell inside this window. The child
+    // cannot get one before its exec (it has no children yet), and with no handler installed
+    // there is nothing of the daemon's to run in it.
+    if (child_signal_is_default()) sigdelset(&all, SIGCHLD);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &context);
     int clone_error = errno;  // meaningful only if clone failed: the child shares this errno

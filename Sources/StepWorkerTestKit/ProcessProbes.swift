@@ -22,3 +22,33 @@ public func processIsGone(_ pid: pid_t) -> Bool {
     let state = stat[stat.index(close, offsetBy: 2)]
     return state == "Z" || state == "X"
 }
+
+/// The fields of one thread's `/proc/PID/task/TID/status` (`SigBlk`, `voluntary_ctxt_switches`,
+/// …), values trimmed; empty if the thread is gone.
+public func threadStatus(process pid: pid_t, thread tid: pid_t) -> [String: String] {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8) else { return [:] }
+    var fields: [String: String] = [:]
+    for line in status.split(separator: "\n") {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return fields
+}
+
+/// The threads of `pid` whose name (`comm`) is `name`.
+public func threads(of pid: pid_t, named name: String) -> [pid_t] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    return tasks.compactMap { entry in
+        guard let tid = pid_t(entry),
+            let comm = try? String(contentsOfFile: "/proc/\(pid)/task/\(entry)/comm", encoding: .utf8),
+            comm.trimmingCharacters(in: .newlines) == name
+        else { return nil }
+        return tid
+    }
+}
+
+/// How often a thread was switched out (voluntary + involuntary context switches), from its status.
+public func contextSwitches(process pid: pid_t, thread tid: pid_t) -> Int {
+    let status = threadStatus(process: pid, thread: tid)
+    return (Int(status["voluntary_ctxt_switches"] ?? "") ?? 0) + (Int(status["nonvoluntary_ctxt_switches"] ?? "") ?? 0)
+}

@@ -77,6 +77,10 @@ struct DaemonLoadTests {
             let process = try h.start(config: config, notify: notify)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             #expect(await notify.waitFor { $0 == "READY=1" }, "\(h.daemonLog)")
+            // The main thread is libdispatch's signal thread: it wakes for signals only. A
+            // handler's exit must not be one of them (HandlerReactor.dropChildSignals).
+            let pid = process.processIdentifier
+            let mainThreadSwitches = contextSwitches(process: pid, thread: pid)
 
             var counts = (succeeded: 0, failed: 0)
             let deadline = clock.now + .seconds(90)  // for all of them: a lost task costs it once
@@ -105,6 +109,8 @@ struct DaemonLoadTests {
                 #expect(state.resultAttempts == 1 && state.rejectedResults == 0, "\(label): \(state.resultAttempts) result calls")
             }
             let served = clock.now - started
+            let mainThreadWakes = contextSwitches(process: pid, thread: pid) - mainThreadSwitches
+            #expect(mainThreadWakes < 25, "the main thread woke \(mainThreadWakes) times for 500 handlers' exits")
 
             let stats = try await h.admin.stats()
             for (index, shape) in shapes.enumerated() {

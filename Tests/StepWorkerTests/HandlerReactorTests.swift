@@ -68,4 +68,17 @@ struct HandlerReactorTests {
         // Other suites run in this process too; a thread per handler would add 16.
         #expect(during - before < 8, "threads before \(before), with 16 more handlers \(during)")
     }
+
+    @Test func theReactorThreadLetsTheKernelDropItsChildrensSIGCHLD() async throws {
+        // Blocked on the handlers' parent thread, a handler's SIGCHLD is passed to a thread that
+        // takes signals (the daemon's main thread, libdispatch's) only to be ignored there.
+        let quick = directory.script("exit 0", name: "quick.sh")
+        #expect(await runner.start(invocation(quick, input: [])).result().termination == .exited(0))
+        let reactors = threads(of: getpid(), named: "handlers")
+        #expect(!reactors.isEmpty)
+        for tid in reactors {
+            let blocked = try #require(UInt64(threadStatus(process: getpid(), thread: tid)["SigBlk"] ?? "", radix: 16))
+            #expect(blocked & (1 << (UInt64(SIGCHLD) - 1)) == 0, "thread \(tid) blocks SIGCHLD: SigBlk \(String(blocked, radix: 16))")
+        }
+    }
 }

@@ -68,7 +68,21 @@ final class HandlerReactor: Sendable {
 
     // MARK: - The reactor thread
 
+    /// Unblocks SIGCHLD on this thread, the parent of every handler, so the kernel discards the
+    /// signal when a handler exits (its disposition is the default, ignore; exits are seen
+    /// through each run's pidfd). The thread inherits the pool thread's mask, which blocks it,
+    /// and a blocked SIGCHLD is not discarded: it went to the one thread that takes signals,
+    /// libdispatch's on the main thread, which woke in `sigsuspend` for every handler's exit
+    /// only to ignore the signal (a wake and two context switches per task; docs/benchmark.md).
+    static func dropChildSignals() {
+        var childSignal = sigset_t()
+        sigemptyset(&childSignal)
+        sigaddset(&childSignal, SIGCHLD)
+        pthread_sigmask(SIG_UNBLOCK, &childSignal, nil)
+    }
+
     private func loop() -> Never {
+        Self.dropChildSignals()
         var sessions: [UInt64: HandlerSession] = [:]
         var nextID: UInt64 = 1
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
