@@ -35,13 +35,13 @@ public func threadStatus(process pid: pid_t, thread tid: pid_t) -> [String: Stri
     return fields
 }
 
-/// The threads of `pid` whose name (`comm`) is `name`.
-public func threads(of pid: pid_t, named name: String) -> [pid_t] {
+/// The threads of `pid` whose name (`comm`) is `name`, or starts with `prefix`.
+public func threads(of pid: pid_t, named name: String? = nil, prefix: String? = nil) -> [pid_t] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
     return tasks.compactMap { entry in
         guard let tid = pid_t(entry),
-            let comm = try? String(contentsOfFile: "/proc/\(pid)/task/\(entry)/comm", encoding: .utf8),
-            comm.trimmingCharacters(in: .newlines) == name
+            let comm = (try? String(contentsOfFile: "/proc/\(pid)/task/\(entry)/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines),
+            name.map({ comm == $0 }) ?? true, prefix.map({ comm.hasPrefix($0) }) ?? true
         else { return nil }
         return tid
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import NIOCore
 import StepFunctions
 import StepWorker
 import Systemd
@@ -15,10 +16,18 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigurationOptions
 
     func run() async throws {
+        let environment = ProcessEnvironment.current()
+        // One event loop for every connection (NIO's default is one per core): each request
+        // and response is a hand-off between threads, and with one loop fewer of them wake a
+        // sleeping one. One loop spends ~0.15 ms of CPU per task, so it could carry thousands of
+        // tasks a second, more than an account's Step Functions quota lets one host take
+        // (docs/benchmark.md, "3 December 2026, night"). NIO_SINGLETON_GROUP_LOOP_COUNT overrides.
+        if environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil {
+            NIOSingletons.groupLoopCountSuggestion = 1
+        }
         let configuration = try options.load()
         let logLevel = LoggingSetup.bootstrap(level: configuration.worker.logLevel)
         let logger = Logger(label: "stepworker")
-        let environment = ProcessEnvironment.current()
         // Bound before anything else, so a taken port stops the start before any task is received.
         var metricsServer: MetricsServer?
         var metrics = WorkerMetrics()

@@ -111,6 +111,9 @@ struct DaemonLoadTests {
             let served = clock.now - started
             let mainThreadWakes = contextSwitches(process: pid, thread: pid) - mainThreadSwitches
             #expect(mainThreadWakes < 25, "the main thread woke \(mainThreadWakes) times for 500 handlers' exits")
+            // Every connection on one event loop (RunCommand): NIO names its singleton's loops so.
+            let loops = threads(of: pid, prefix: "NIO-SGLTN-")
+            #expect(loops.count == 1, "\(loops.count) event loop threads")
 
             let stats = try await h.admin.stats()
             for (index, shape) in shapes.enumerated() {
