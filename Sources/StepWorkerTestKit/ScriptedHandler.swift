@@ -29,6 +29,9 @@ public final class ScriptedHandler: RunningHandler {
     /// Every `terminate(_:)` so far, in order.
     public var stopReasons: [HandlerStopReason] { state.withLock { $0.stopReasons } }
 
+    /// Whether someone waits in `result()`: the worker has done what it does before it waits.
+    public var isAwaited: Bool { state.withLock { !$0.waiters.isEmpty } }
+
     /// The result, once the run ended.
     public var finishedResult: HandlerRunResult? { state.withLock { $0.result } }
 

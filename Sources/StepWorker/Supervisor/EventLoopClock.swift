@@ -5,10 +5,11 @@ import NIOPosix
 ///
 /// The runtime's `Task.sleep` on Linux arms a dispatch timer (`dispatch_after`) that cancellation
 /// does not disarm: the sleep returns at once, but its timer and job (about 600 bytes) stay until
-/// the deadline (swiftlang/swift#89075, open as of Swift 6.3). Every task's heartbeat sleep is
-/// cancelled when its handler exits, so with the default 60 s interval the daemon held a minute's
-/// worth of tasks' timers: RSS grew with the task rate. An event loop's scheduled task leaves the
-/// loop's queue when cancelled.
+/// the deadline (swiftlang/swift#89075, open as of Swift 6.3). When every task's heartbeat slept
+/// on its own (before `HeartbeatScheduler`), each was cancelled when its handler exited, so with
+/// the default 60 s interval the daemon held a minute's worth of tasks' timers: RSS grew with the
+/// task rate. The heartbeat timer and the retry waits are still cancelled early. An event loop's
+/// scheduled task leaves the loop's queue when cancelled.
 public struct EventLoopClock: Clock {
     public typealias Instant = ContinuousClock.Instant
 

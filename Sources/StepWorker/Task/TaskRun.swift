@@ -4,14 +4,14 @@ public import StepFunctions
 import Systemd
 
 /// One task from receipt to its settlement: journal it in the ledger, start its handler,
-/// heartbeat while it runs (and stop the handler if the service says the task is gone), decide
-/// its fate from the run's result (`TaskFate`), and settle it through the ledger.
+/// heartbeat while it runs (`HeartbeatScheduler`, shared by every task: it stops the handler if
+/// the service says the task is gone), decide its fate from the run's result (`TaskFate`), and
+/// settle it through the ledger.
 public struct TaskRun: Sendable {
     let service: any ActivityService
     let runner: any ProcessRunner
     let ledger: TaskLedger
-    let clock: any Clock<Duration>
-    let jitter: any JitterSource
+    let heartbeats: HeartbeatScheduler
     let workerName: String
     let daemonEnvironment: [String: String]
     let logger: Logger
@@ -25,8 +25,7 @@ public struct TaskRun: Sendable {
         self.service = service
         self.runner = runner
         self.ledger = ledger
-        self.clock = clock
-        self.jitter = jitter
+        self.heartbeats = HeartbeatScheduler(service: service, clock: clock, jitter: jitter)
         self.workerName = workerName
         self.daemonEnvironment = daemonEnvironment
         self.logger = logger
@@ -60,29 +59,23 @@ public struct TaskRun: Sendable {
         // Heartbeats go on until the result is delivered, not only while the handler runs: a
         // result retried through throttling or an outage would otherwise outlive the task's
         // `HeartbeatSeconds`, and the service would time out a task whose result is on disk.
-        let (runResult, settled, settlement) = try await withThrowingDiscardingTaskGroup(
-            returning: (HandlerRunResult, ContinuousClock.Instant, TaskLedger.Settlement).self
-        ) { group in
-            if let interval = activity.heartbeat {
-                group.addTask {
-                    await heartbeat(task.token, every: HeartbeatSchedule(interval: interval), logger: logger, handler: handler, metrics: metrics)
-                }
-            }
-            let runResult = await withTaskCancellationHandler {
-                await handler.result()
-            } onCancel: {
-                handler.terminate(.cancelled)
-            }
-            metrics.handlerRan(for: ContinuousClock.now - started)
-            logger.debug("Handler finished", metadata: [
-                "termination": "\(runResult.termination)", "handler_us": "\(ServiceNotification.microseconds(runResult.duration))",
-            ])
-            let fate = TaskFate.decide(runResult, activity: activity)
-            let settled = ContinuousClock.now
-            let settlement = try await ledger.settle(fate, token: task.token, activity: activity, started: started, logger: logger)
-            group.cancelAll()
-            return (runResult, settled, settlement)
+        let beating = activity.heartbeat.map { interval in
+            heartbeats.start(
+                .init(token: task.token, logger: logger, handler: handler, metrics: metrics), every: HeartbeatSchedule(interval: interval))
         }
+        defer { if let beating { heartbeats.stop(beating) } }
+        let runResult = await withTaskCancellationHandler {
+            await handler.result()
+        } onCancel: {
+            handler.terminate(.cancelled)
+        }
+        metrics.handlerRan(for: ContinuousClock.now - started)
+        logger.debug("Handler finished", metadata: [
+            "termination": "\(runResult.termination)", "handler_us": "\(ServiceNotification.microseconds(runResult.duration))",
+        ])
+        let fate = TaskFate.decide(runResult, activity: activity)
+        let settled = ContinuousClock.now
+        let settlement = try await ledger.settle(fate, token: task.token, activity: activity, started: started, logger: logger)
         // For `make bench` (docs/benchmark.md): where a task's time went, in microseconds. The
         // handler's time is spawn to exit as the runner measured it; the rest is the worker's.
         logger.debug("Task timing", metadata: [
@@ -93,40 +86,5 @@ public struct TaskRun: Sendable {
             "STEPWORKER_INFLIGHT_US": "\(ServiceNotification.microseconds(journaled - task.receivedAt))",
         ])
         return settlement
-    }
-
-    /// Sends heartbeats until cancelled. When the service says the task is gone, stops the
-    /// handler (`HandlerStopReason.taskGone`: nothing is reported) and returns. Throttling and
-    /// other errors are logged and the next heartbeat comes on schedule (the client has already
-    /// retried, before the deadline).
-    ///
-    /// A heartbeat's deadline is one interval after the last one the service took (or the
-    /// task's start): the operator's promise that the service hears from the task that often.
-    /// The service's own `HeartbeatSeconds` is longer and unknown here; the rate limiter sends
-    /// the heartbeat nearest its deadline first.
-    func heartbeat(
-        _ token: TaskToken, every schedule: HeartbeatSchedule, logger: Logger, handler: any RunningHandler, metrics: ActivityMetrics
-    ) async {
-        var sinceAcknowledged = Duration.zero
-        while !Task.isCancelled {
-            do {
-                let delay = schedule.delay(unitRandom: jitter.next())
-                try await clock.sleep(for: delay)
-                sinceAcknowledged += delay
-                try await service.sendTaskHeartbeat(token: token, within: max(schedule.interval - sinceAcknowledged, .zero))
-                sinceAcknowledged = .zero
-                metrics.heartbeat(.ok)
-            } catch is CancellationError {
-                return
-            } catch let error as StepFunctionsError where error.kind == .taskGone {
-                metrics.heartbeat(.gone)
-                logger.info("Heartbeat answered that the task is gone; stopping the handler if it still runs", metadata: ["error": "\(error.code)"])
-                handler.terminate(.taskGone)
-                return
-            } catch {
-                metrics.heartbeat(.error)
-                logger.warning("Heartbeat failed", metadata: ["error": "\(error)"])
-            }
-        }
     }
 }

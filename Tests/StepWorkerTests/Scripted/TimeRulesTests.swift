@@ -45,6 +45,73 @@ struct TimeRulesTests {
         #expect(h.service.calls == [.heartbeat(task.token), .heartbeat(task.token)])  // no result sent
     }
 
+    /// Starts `count` tasks of `activity` through `run` and returns them with their handlers once
+    /// each task waits for its handler (its heartbeats are registered by then).
+    static func startTasks(
+        _ names: [String], activity: ActivityConfiguration, run: TaskRun, h: ScriptedHarness
+    ) async throws -> [(task: ActivityTask, running: Task<TaskLedger.Settlement, any Error>, handler: ScriptedHandler)] {
+        var started: [(ActivityTask, Task<TaskLedger.Settlement, any Error>, ScriptedHandler)] = []
+        for name in names {
+            let task = h.task(name)
+            let running = Task { try await run.run(task, activity: activity, stop: HandlerStopSwitch()) }
+            started.append((task, running, try #require(await h.runner.nextStarted())))
+        }
+        #expect(try await waitUntil { started.allSatisfy { $0.2.isAwaited } })
+        return started
+    }
+
+    @Test func runningTasksShareOneHeartbeatTimerAndTheLastToEndCancelsIt() async throws {
+        let h = ScriptedHarness()
+        let run = h.taskRun(ledger: try h.ledger(), jitter: FixedJitter(0.5))
+        let activity = try h.activity(#"heartbeat = "10s""#)
+        let tasks = try await Self.startTasks((0..<8).map { "shared-\($0)" }, activity: activity, run: run, h: h)
+        // Eight tasks, one timer: all are due 9 s from now.
+        #expect(h.clock.pendingDeadlines == [.seconds(9)])
+        h.clock.advance(by: .seconds(9))
+        #expect(try await waitUntil { h.service.calls.count == 8 })
+        for started in tasks { #expect(h.service.calls.contains(.heartbeat(started.task.token)), "\(started.task.token)") }
+        // Answered, each is due again 9 s later: still one timer.
+        #expect(try await waitUntil { h.clock.pendingDeadlines == [.seconds(9)] })
+        for (index, started) in tasks.enumerated() {
+            #expect(started.handler.exit(0, stdout: "{}"))
+            #expect(try await started.running.value == .reported(.success(output: "{}")))
+            // The timer outlives every task but the last.
+            #expect(try await waitUntil { h.clock.pendingSleeps == (index == tasks.count - 1 ? 0 : 1) }, "after task \(index)")
+        }
+        #expect(h.service.calls.filter { if case .heartbeat = $0 { true } else { false } }.count == 8)
+        #expect(h.exposition.contains(#"stepworker_heartbeats_total{activity="scripted",result="ok"} 8"#), "\(h.exposition.filter { $0.contains("heartbeat") })")
+    }
+
+    @Test func aTaskWithAShorterIntervalStartedLaterHeartbeatsFirst() async throws {
+        let h = ScriptedHarness()
+        let run = h.taskRun(ledger: try h.ledger(), jitter: FixedJitter(0.5))
+        let slow = try await Self.startTasks(["slow"], activity: try h.activity(#"heartbeat = "60s""#), run: run, h: h)[0]
+        #expect(h.clock.pendingDeadlines == [.seconds(54)])
+        let fast = try await Self.startTasks(["fast"], activity: try h.activity(#"heartbeat = "10s""#), run: run, h: h)[0]
+        // The timer is set again, for the earlier one (the cancelled sleep has left).
+        #expect(try await waitUntil { h.clock.pendingDeadlines == [.seconds(9)] })
+        h.clock.advance(by: .seconds(9))
+        #expect(await h.service.events.first(where: { $0 == .heartbeat(fast.task.token) }, timeout: .seconds(10)) != nil)
+        // The fast one is next due at 18 s, before the slow one's 54 s.
+        #expect(try await waitUntil { h.clock.pendingDeadlines == [.seconds(9)] })
+        h.clock.advance(by: .seconds(9))
+        #expect(try await waitUntil { h.service.calls.count == 2 })
+        #expect(h.service.calls == [.heartbeat(fast.task.token), .heartbeat(fast.task.token)])
+        #expect(fast.handler.exit(0, stdout: "{}"))
+        #expect(try await fast.running.value == .reported(.success(output: "{}")))
+        // A task's end moves no timer (but the last one's): the one set for the fast task's next
+        // heartbeat, at 27 s, goes off for nothing and is set for the slow one's, at 54 s.
+        #expect(h.clock.pendingDeadlines == [.seconds(9)])
+        h.clock.advance(by: .seconds(9))
+        #expect(try await waitUntil { h.clock.pendingDeadlines == [.seconds(27)] })
+        #expect(h.service.calls == [.heartbeat(fast.task.token), .heartbeat(fast.task.token), .succeeded(fast.task.token, output: "{}")])
+        h.clock.advance(by: .seconds(27))
+        #expect(await h.service.events.first(where: { $0 == .heartbeat(slow.task.token) }, timeout: .seconds(10)) != nil)
+        #expect(slow.handler.exit(0, stdout: "{}"))
+        #expect(try await slow.running.value == .reported(.success(output: "{}")))
+        #expect(try await waitUntil { h.clock.pendingSleeps == 0 })
+    }
+
     @Test func deliveryRetriesThrottlingWithThePolicysDelaysUntilItIsTaken() async throws {
         let h = ScriptedHarness()
         let policy = RetryPolicy(maxAttempts: nil, baseDelay: .seconds(1), maxDelay: .seconds(3))
