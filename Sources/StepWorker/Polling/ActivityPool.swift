@@ -14,6 +14,10 @@ import Synchronization
 /// `update(to:)` (a reload) applies new settings of the same activity: tasks received from then
 /// on run with them, capacity and pollers change at once, and running handlers are untouched. A
 /// shrunk pool gets there as slots are released; surplus pollers end after their open poll.
+///
+/// With as many pollers as slots (the default) a poller runs the task it received itself and
+/// polls again when it is settled; with fewer, it hands the task to the pool's task group and
+/// polls again as soon as a slot is free.
 public final class ActivityPool: Sendable {
     let service: any ActivityService
     let taskRun: TaskRun
@@ -217,7 +221,15 @@ public final class ActivityPool: Sendable {
                 slots.release()
                 return
             }
-            inbox.yield(task)  // the slot and the reservation go with the task
+            // The slot and the reservation go with the task. With a poller for every slot, the
+            // poller runs the task itself: there is no free slot for it to poll with until a task
+            // ends, and handing the task to the pool's group would cost two more task switches
+            // (the inbox's consumer, then a child task) on every task's path.
+            if settings.withLock({ $0.activity.pollers >= $0.activity.concurrency }) {
+                await execute(task)
+            } else {
+                inbox.yield(task)
+            }
         }
     }
 
