@@ -8,8 +8,9 @@ import POSIXSupport
 /// no thread: the disk work never runs on Swift's cooperative pool, and as many records can
 /// share a sync as there are tasks ready at once. A record nobody needs to wait for (a cleared
 /// one) is queued with `enqueue` instead: its writer goes on at once, the record is written
-/// with the next batch (the thread is woken for it), and a failure goes to the writer's
-/// handler. The fold of the records (`LedgerState`) is updated in the order they are queued,
+/// with the next batch, or `lingerMilliseconds` after it was queued if no batch comes first (the
+/// thread is woken for it only when the journal has been idle that long), and a failure goes to
+/// the writer's handler. The fold of the records (`LedgerState`) is updated in the order they are queued,
 /// so a compaction's snapshot is what the file holds once the batch is written. Whole-file work
 /// (`recover`) runs on the same thread after the records queued before it, so the file has one
 /// owner.
@@ -28,9 +29,18 @@ final class JournalCommitter: @unchecked Sendable {
     private var jobs: [() -> Void] = []
     private var state: LedgerState
     private var stopping = false
+    /// The committer sleeps without a deadline: any record queued must wake it.
+    private var sleepsUntilWoken = false
     // The committer thread's alone.
+    private var lastBatch: Int64?
     private var file: JournalFile
     private let compactAbove: Int
+
+    /// How long a record nobody waits for may wait for a batch to ride with, and how long after a
+    /// batch the journal counts as busy (such a record then wakes nobody). A crash inside it
+    /// loses at most the cleared records of that long: their results are sent again after the
+    /// restart and refused as finished (docs/daemon.md).
+    static let lingerMilliseconds: Int64 = 50
 
     init(file: JournalFile, state: LedgerState, compactAbove: Int) throws(SystemCallError) {
         self.file = file
@@ -55,7 +65,7 @@ final class JournalCommitter: @unchecked Sendable {
     /// Queues `record`, not to be synced, and returns at once; it is written with the next
     /// batch. `onFailure` hears, on the committer's thread, the error that batch met.
     func enqueue(_ record: JournalRecord, onFailure: @escaping @Sendable (DurableFileError) -> Void) {
-        add(record, JournalFormat.encode(record), sync: false, waiter: .detached(onFailure))
+        add(record, JournalFormat.encode(record), sync: false, awaited: false, waiter: .detached(onFailure))
     }
 
     /// Returns once every record queued before the call is written (a batch without bytes of
@@ -67,11 +77,12 @@ final class JournalCommitter: @unchecked Sendable {
         }
     }
 
-    private func add(_ record: JournalRecord?, _ bytes: [UInt8], sync: Bool, waiter: Waiter) {
+    private func add(_ record: JournalRecord?, _ bytes: [UInt8], sync: Bool, awaited: Bool = true, waiter: Waiter) {
+        let now = awaited ? 0 : POSIX.nowMilliseconds()
         lock.lock()
         if let record { state.apply(record) }
-        queue.enqueue(bytes, sync: sync, waiter: waiter)
-        lock.signal()
+        queue.enqueue(bytes, sync: sync, awaited: awaited, now: now, waiter: waiter)
+        if awaited || sleepsUntilWoken { lock.signal() }
         lock.unlock()
     }
 
@@ -108,11 +119,23 @@ final class JournalCommitter: @unchecked Sendable {
     private func run() {
         lock.lock()
         while true {
-            while queue.isEmpty && jobs.isEmpty && !stopping { lock.wait() }
+            waiting: while jobs.isEmpty && !stopping {
+                switch queue.next(now: POSIX.nowMilliseconds(), lastBatch: lastBatch, linger: Self.lingerMilliseconds) {
+                case .write:
+                    break waiting
+                case .sleep(let deadline):
+                    lock.wait(untilMilliseconds: deadline)
+                case .sleepUntilWoken:
+                    sleepsUntilWoken = true
+                    lock.wait()
+                    sleepsUntilWoken = false
+                }
+            }
             if let batch = queue.takeBatch() {
                 let snapshot = file.wantsCompaction(above: compactAbove) ? state : nil
                 lock.unlock()
                 let failure = write(batch, compacting: snapshot)
+                lastBatch = POSIX.nowMilliseconds()
                 for waiter in batch.waiters { Self.tell(waiter, failure) }
                 lock.lock()
                 continue
@@ -162,7 +185,12 @@ private final class ConditionLock: @unchecked Sendable {
 
     init() {
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
+        // Deadlines on the monotonic clock (`POSIX.nowMilliseconds`), not the wall clock.
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -175,5 +203,10 @@ private final class ConditionLock: @unchecked Sendable {
     func lock() { pthread_mutex_lock(mutex) }
     func unlock() { pthread_mutex_unlock(mutex) }
     func wait() { pthread_cond_wait(condition, mutex) }
+    /// `wait()` that also returns at `deadline` (milliseconds on the monotonic clock).
+    func wait(untilMilliseconds deadline: Int64) {
+        var time = timespec(tv_sec: Int(deadline / 1000), tv_nsec: Int(deadline % 1000) * 1_000_000)
+        _ = pthread_cond_timedwait(condition, mutex, &time)
+    }
     func signal() { pthread_cond_signal(condition) }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import StepFunctions
+import StepWorkerTestKit
 @testable import StepWorker
 import Testing
 
@@ -46,6 +47,19 @@ import Testing
         }
         #expect(try ledger.recover().pending.isEmpty)
         #expect(LedgerJournal.kept(stateDirectory: directory).isEmpty)
+    }
+
+    /// With nothing else to carry it, a cleared record is written on its own once it has waited
+    /// `JournalCommitter.lingerMilliseconds`, without a flush.
+    @Test func aLoneClearedRecordIsWrittenAfterTheLinger() async throws {
+        let ledger = try LedgerJournal(stateDirectory: directory)
+        try await ledger.store(.success(output: "1"), token: token(1), activityArn: arn)
+        let stored = try journalBytes.count
+        let queued = ContinuousClock.now
+        ledger.acknowledge(token: token(1), failed: fail)
+        #expect(try await waitUntil(timeout: .seconds(5)) { try journalBytes.count > stored })
+        #expect(ContinuousClock.now - queued < .seconds(2))
+        #expect(try ledger.recover().pending.isEmpty)
     }
 
     @Test func aTaskLeftRunningBecomesWorkerInterrupted() async throws {

@@ -182,6 +182,8 @@ struct TaskRunTests {
             let state = try await h.admin.task(id)
             #expect(state.status == "FAILED")
             #expect(state.error == "Worker.Interrupted")
+            // The cleared record is not waited for; another journal reads it once it is written.
+            await restarted.files.flush()
             #expect(try h.files.recover().pending.isEmpty)
         }
     }
