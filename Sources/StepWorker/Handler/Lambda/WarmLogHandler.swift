@@ -2,7 +2,8 @@ import Logging
 import Synchronization
 
 /// The log handler of a warm process's stderr: the activity's fields always, and the task's
-/// (`STEPWORKER_TASK_ID`) while the process runs one, so `journalctl STEPWORKER_TASK_ID=…`
+/// (`STEPWORKER_TASK_ID`) from its handout until the next task's (stderr is read on its own, so
+/// a line written before the answer may be read after it), so `journalctl STEPWORKER_TASK_ID=…`
 /// finds the lines a task caused even though the process outlives it.
 struct WarmLogHandler: LogHandler {
     final class Context: Sendable {

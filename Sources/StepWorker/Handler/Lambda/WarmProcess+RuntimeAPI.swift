@@ -81,7 +81,6 @@ extension WarmProcess {
             previous?.resume(returning: .json(400, RuntimeAPIRouter.Refusal(
                 status: 400, errorType: "InvalidStateTransition", message: "another /next replaced this one").body))
             if let unanswered {
-                logContext.set([:])
                 unanswered.finish(.functionError(type: HandlerErrorName.failed), stdout: Array(RuntimeAPIRouter.Refusal(
                     status: 400, errorType: HandlerErrorName.failed,
                     message: "the runtime asked for its next invocation without answering this one").body.utf8))
@@ -92,7 +91,8 @@ extension WarmProcess {
                     status: 403, errorType: "InvalidStateTransition",
                     message: "this process failed to initialize or is being stopped").body))
             case .ready, .failHeldThenReady:
-                logContext.set([:])
+                // The task's fields stay on stderr's lines until the next handout: a line the
+                // runtime wrote before it asked for its next task may still be in the pipe now.
                 events.ready(self)
             }
         }
