@@ -10,10 +10,10 @@ import POSIXSupport
 /// one) is queued with `enqueue` instead: its writer goes on at once, the record is written
 /// with the next batch, or `lingerMilliseconds` after it was queued if no batch comes first (the
 /// thread is woken for it only when the journal has been idle that long), and a failure goes to
-/// the writer's handler. The fold of the records (`LedgerState`) is updated in the order they are queued,
-/// so a compaction's snapshot is what the file holds once the batch is written. Whole-file work
-/// (`recover`) runs on the same thread after the records queued before it, so the file has one
-/// owner.
+/// the writer's handler. The fold of the records (`LedgerState`) is updated in the order they
+/// are queued, so a compaction's snapshot is what the file holds once the batch is written.
+/// Whole-file work (`recover`) runs on the same thread after the records queued before it, so
+/// the file has one owner.
 final class JournalCommitter: @unchecked Sendable {
     /// Who hears that a record's batch was written.
     enum Waiter {
@@ -63,7 +63,8 @@ final class JournalCommitter: @unchecked Sendable {
     }
 
     /// Queues `record`, not to be synced, and returns at once; it is written with the next
-    /// batch. `onFailure` hears, on the committer's thread, the error that batch met.
+    /// batch, or alone `lingerMilliseconds` from now if none comes first. `onFailure` hears, on
+    /// the committer's thread, the error that batch met.
     func enqueue(_ record: JournalRecord, onFailure: @escaping @Sendable (DurableFileError) -> Void) {
         add(record, JournalFormat.encode(record), sync: false, awaited: false, waiter: .detached(onFailure))
     }
