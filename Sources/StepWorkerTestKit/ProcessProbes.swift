@@ -6,10 +6,7 @@ import Glibc
 
 /// Resident set size of this process in bytes, from /proc/self/status.
 public func residentSetSize() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-    else { return 0 }
-    let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+    let kilobytes = statusFields("/proc/self/status")["VmRSS"]?.split(separator: " ").first.flatMap { Int($0) } ?? 0
     return kilobytes * 1024
 }
 
@@ -26,7 +23,12 @@ public func processIsGone(_ pid: pid_t) -> Bool {
 /// The fields of one thread's `/proc/PID/task/TID/status` (`SigBlk`, `voluntary_ctxt_switches`,
 /// …), values trimmed; empty if the thread is gone.
 public func threadStatus(process pid: pid_t, thread tid: pid_t) -> [String: String] {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8) else { return [:] }
+    statusFields("/proc/\(pid)/task/\(tid)/status")
+}
+
+/// A `/proc/…/status` file's `Name: value` lines; empty if it cannot be read.
+private func statusFields(_ path: String) -> [String: String] {
+    guard let status = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
     var fields: [String: String] = [:]
     for line in status.split(separator: "\n") {
         guard let colon = line.firstIndex(of: ":") else { continue }

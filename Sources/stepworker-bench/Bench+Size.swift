@@ -2,8 +2,8 @@ import Foundation
 
 extension Bench {
     /// Issue 12's size targets: the binary stripped as scripts/build-deb.sh strips it for the
-    /// .deb (the same flags; that script names this file too), and the newest .deb `make deb` left in dist/ (none: the row says so). MB are 10^6
-    /// bytes, the stricter reading.
+    /// .deb (the same flags; that script names this file too), and the newest .deb `make deb`
+    /// left in dist/ (none: the row says so). MB are 10^6 bytes, the stricter reading.
     mutating func addSizeTargets() {
         let stripped = root + "/stepworker.stripped"
         let strip = Process()

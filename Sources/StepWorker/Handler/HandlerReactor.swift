@@ -74,7 +74,7 @@ final class HandlerReactor: Sendable {
     /// and a blocked SIGCHLD is not discarded: it went to the one thread that takes signals,
     /// libdispatch's on the main thread, which woke in `sigsuspend` for every handler's exit
     /// only to ignore the signal (a wake and two context switches per task; docs/benchmark.md).
-    static func dropChildSignals() {
+    private static func dropChildSignals() {
         var childSignal = sigset_t()
         sigemptyset(&childSignal)
         sigaddset(&childSignal, SIGCHLD)
