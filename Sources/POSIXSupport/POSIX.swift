@@ -58,26 +58,28 @@ package enum POSIX {
 
     /// All of `bytes`, in one write(2) when the descriptor takes it whole (a pipe does, up to
     /// PIPE_BUF bytes, so concurrent writers' lines do not interleave), continuing after a short
-    /// write or EINTR.
-    package static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) throws(SystemCallError) {
+    /// write or EINTR. With `offset`, written there (pwrite(2)), the file offset left alone.
+    package static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32, at offset: Int? = nil) throws(SystemCallError) {
         guard var next = bytes.baseAddress else { return }
         var remaining = bytes.count
+        var position = offset ?? 0
         while remaining > 0 {
-            let written = write(fd, next, remaining)
+            let written = offset == nil ? write(fd, next, remaining) : pwrite(fd, next, remaining, off_t(position))
             if written < 0 {
                 if errno == EINTR { continue }
-                throw SystemCallError(call: "write", errno: errno)
+                throw SystemCallError(call: offset == nil ? "write" : "pwrite", errno: errno)
             }
             next += written
             remaining -= written
+            position += written
         }
     }
 
-    package static func writeAll(_ bytes: [UInt8], to fd: Int32) throws(SystemCallError) {
+    package static func writeAll(_ bytes: [UInt8], to fd: Int32, at offset: Int? = nil) throws(SystemCallError) {
         // withUnsafeBytes rethrows untyped errors: carry the failure out as a value.
         let failure: SystemCallError? = bytes.withUnsafeBytes { buffer in
             do throws(SystemCallError) {
-                try writeAll(buffer, to: fd)
+                try writeAll(buffer, to: fd, at: offset)
                 return nil
             } catch {
                 return error

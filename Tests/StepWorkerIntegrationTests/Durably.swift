@@ -6,14 +6,21 @@ import Glibc
 
 /// Durable steps for the tests that use the file system: write and fsync, fsync a directory.
 enum Durably {
-    /// Creates (or truncates) `path` with `text`; fsyncs it when `sync` (`fdatasync` with `dataOnly`).
+    /// Creates (or truncates) `path` with `text`, appends it, or with `offset` writes it there
+    /// over what the file holds; fsyncs it when `sync` (`fdatasync` with `dataOnly`).
     @discardableResult
-    static func write(_ text: String, to path: String, sync: Bool, append: Bool = false, dataOnly: Bool = false) -> Int32 {
-        let fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
+    static func write(
+        _ text: String, to path: String, sync: Bool, append: Bool = false, at offset: Int? = nil, dataOnly: Bool = false
+    ) -> Int32 {
+        let mode = append ? O_APPEND : offset == nil ? O_TRUNC : 0
+        let fd = open(path, O_WRONLY | O_CREAT | mode | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return errno }
         defer { close(fd) }
         let bytes = Array(text.utf8)
-        if bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) != bytes.count { return errno }
+        let written = bytes.withUnsafeBytes { buffer in
+            offset.map { pwrite(fd, buffer.baseAddress, buffer.count, off_t($0)) } ?? Glibc.write(fd, buffer.baseAddress, buffer.count)
+        }
+        if written != bytes.count { return errno }
         if sync && (dataOnly ? fdatasync(fd) : fsync(fd)) != 0 { return errno }
         return 0
     }

@@ -122,9 +122,32 @@ struct PowerCutFileSystemTests {
                 #expect(Durably.write(after, to: dir + "/j", sync: true) == 0)  // start again from what survived
             }
             #expect(kept.count > 1, "a random part survives, not always the same: \(kept.sorted())")
-            #expect(Durably.write("rewritten", to: dir + "/j", sync: false) == 0)
+            #expect(Durably.write("x", to: dir + "/j", sync: false) == 0)
             reboot(disk)
             #expect(Durably.read(dir + "/j")?.hasPrefix("synced") == true)
+        }
+    }
+
+    /// The same for records written over zeroed space that was synced ahead of them (as the
+    /// ledger journal keeps it): a prefix of what changed survives, the rest stays zero, and the
+    /// file keeps its length.
+    @Test func aTornWriteOverZeroedSpaceKeepsAPrefixOfIt() async throws {
+        try await withDisk(.directory, tornTails: true) { disk, dir in
+            let zeros = String(repeating: "\0", count: 20)
+            #expect(Durably.write("synced" + zeros, to: dir + "/j", sync: true) == 0)
+            #expect(Durably.syncDirectory(dir) == 0)
+            var kept: Set<Int> = []
+            for _ in 0..<40 {
+                #expect(Durably.write("0123456789", to: dir + "/j", sync: false, at: 6) == 0)
+                reboot(disk)
+                let after = try #require(Durably.read(dir + "/j"))
+                #expect(after.count == 26 && after.hasPrefix("synced"))
+                let written = after.dropFirst(6).prefix { $0 != "\0" }
+                #expect("0123456789".hasPrefix(written) && after.dropFirst(6 + written.count) == zeros.prefix(20 - written.count))
+                kept.insert(written.count)
+                #expect(Durably.write("synced" + zeros, to: dir + "/j", sync: true) == 0)  // start again
+            }
+            #expect(kept.count > 1, "a random part survives, not always the same: \(kept.sorted())")
         }
     }
 

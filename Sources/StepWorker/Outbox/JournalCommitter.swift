@@ -13,7 +13,8 @@ import POSIXSupport
 /// the writer's handler. The fold of the records (`LedgerState`) is updated in the order they
 /// are queued, so a compaction's snapshot is what the file holds once the batch is written.
 /// Whole-file work (`recover`) runs on the same thread after the records queued before it, so
-/// the file has one owner.
+/// the file has one owner. After each batch or job, once its writers are told, the thread
+/// writes zeroed space ahead of the records when little is left (`JournalFile.keepZeroedAhead`).
 final class JournalCommitter: @unchecked Sendable {
     /// Who hears that a record's batch was written.
     enum Waiter {
@@ -138,6 +139,7 @@ final class JournalCommitter: @unchecked Sendable {
                 let failure = write(batch, compacting: snapshot)
                 lastBatch = POSIX.nowMilliseconds()
                 for waiter in batch.waiters { Self.tell(waiter, failure) }
+                file.keepZeroedAhead()
                 lock.lock()
                 continue
             }
@@ -146,6 +148,7 @@ final class JournalCommitter: @unchecked Sendable {
             let job = jobs.removeFirst()
             lock.unlock()
             job()
+            file.keepZeroedAhead()
             lock.lock()
         }
         lock.unlock()

@@ -11,8 +11,9 @@ import StepFunctions
 ///
 /// Reading never gives up: a frame that does not check out (torn by a crash, a flipped bit) is
 /// skipped up to the next frame that does, and the skipped bytes are returned so they can be
-/// kept aside. Zero bytes between or after frames are not data (a file system may leave a
-/// zero-filled tail after a crash) and are skipped silently.
+/// kept aside. Zero bytes between or after frames are not data and are skipped silently: the
+/// journal keeps zeroed space ahead of its last frame (`JournalFile`), and a file system may
+/// leave a zero-filled tail after a crash.
 enum JournalFormat {
     static let magic: [UInt8] = Array("SWL1".utf8)
     static let headerSize = 12
@@ -58,11 +59,12 @@ enum JournalFormat {
         return bytes
     }
 
-    /// What `parse` found: the records in file order, and the byte ranges that are not frames
-    /// (zero runs excepted).
+    /// What `parse` found: the records in file order, the byte ranges that are not frames
+    /// (zero runs excepted), and where the data ends (only zero bytes follow).
     struct Parsed: Equatable {
         var records: [JournalRecord] = []
         var unreadable: [Range<Int>] = []
+        var end = 0
     }
 
     static func parse(_ bytes: [UInt8]) -> Parsed {
@@ -73,16 +75,20 @@ enum JournalFormat {
             guard let start = damaged else { return }
             var last = end
             while last > start && bytes[last - 1] == 0 { last -= 1 }
-            if last > start { parsed.unreadable.append(start..<last) }
+            if last > start {
+                parsed.unreadable.append(start..<last)
+                parsed.end = last
+            }
             damaged = nil
         }
         while offset < bytes.count {
-            if let (record, next) = frame(in: bytes, at: offset) {
+            if damaged == nil && bytes[offset] == 0 {
+                offset = zerosEnd(in: bytes, from: offset)  // no frame starts with a zero
+            } else if let (record, next) = frame(in: bytes, at: offset) {
                 endDamage(at: offset)
                 parsed.records.append(record)
                 offset = next
-            } else if damaged == nil && bytes[offset] == 0 {
-                offset += 1
+                parsed.end = next
             } else {
                 if damaged == nil { damaged = offset }
                 offset += 1
@@ -91,6 +97,17 @@ enum JournalFormat {
         }
         endDamage(at: bytes.count)
         return parsed
+    }
+
+    /// Where the run of zero bytes at `offset` ends (the zeroed space ahead is most of a file
+    /// read at start), eight bytes at a time.
+    private static func zerosEnd(in bytes: [UInt8], from offset: Int) -> Int {
+        bytes.withUnsafeBytes { raw in
+            var at = offset
+            while at + 8 <= raw.count && raw.loadUnaligned(fromByteOffset: at, as: UInt64.self) == 0 { at += 8 }
+            while at < raw.count && raw[at] == 0 { at += 1 }
+            return at
+        }
     }
 
     /// The record whose frame starts at `offset`, and where the next frame starts.

@@ -2,8 +2,10 @@ import Glibc
 import POSIXSupport
 package import StepFunctions
 
-/// The ledger's records on disk (`TaskLedger` is the only user): one append-only journal, `ledger.journal` in the state directory
-/// (format in `JournalFormat`), whose records fold into what is kept (`LedgerState`).
+/// The ledger's records on disk (`TaskLedger` is the only user): one journal, `ledger.journal` in
+/// the state directory (format in `JournalFormat`), each record written where the last ended
+/// (over zeroed space kept ahead, `JournalFile`), whose records fold into what is kept
+/// (`LedgerState`).
 ///
 /// A task's started record is appended when the task is received, its result before the first
 /// send, and a cleared record once the service acknowledged the result or said the token is
@@ -36,8 +38,7 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
         self.stateDirectory = stateDirectory
         journalPath = stateDirectory + "/ledger.journal"
         try DurableFile.makeDirectory(stateDirectory)
-        let file = try JournalFile.open(journalPath, in: stateDirectory)
-        let parsed = JournalFormat.parse(try DurableFile.read(journalPath))
+        let (file, parsed) = try JournalFile.open(journalPath, in: stateDirectory)
         do throws(SystemCallError) {
             committer = try JournalCommitter(file: file, state: LedgerState(parsed.records), compactAbove: compactAbove)
         } catch {

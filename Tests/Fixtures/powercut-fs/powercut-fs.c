@@ -12,10 +12,13 @@
  *   - fdatasync makes only that file's data and size durable, never a name, in either order
  *     (ext4 commits its journal on an fdatasync that grew the file, but need not otherwise:
  *     the model takes the stricter reading);
- *   - with --torn-tails, at the cut a file that was only appended to since its last sync
- *     keeps a random part of its unsynced tail (a prefix: the disk wrote some of the dirty
- *     pages back on its own), so a reader sees torn records after the cut as it would on a
- *     real disk; without it, an unsynced tail is always lost whole.
+ *   - with --torn-tails, at the cut a file that did not shrink since its last sync keeps a
+ *     random part of what changed since: the bytes from the first one that differs from the
+ *     synced data to the end of the file, cut at a random point (a prefix: the disk wrote some
+ *     of the dirty pages back on its own). That is an appended tail, or records written over
+ *     zeroed space a file keeps ahead of its data (the ledger journal does), so a reader sees
+ *     torn records after the cut as it would on a real disk; without it, unsynced changes are
+ *     always lost whole.
  *
  * Control, by looking names up in the root (so the caller knows it happened when stat returns):
  *   stat MOUNT/.powercut-cut   the power goes: everything reverts to its durable state, and
@@ -23,8 +26,8 @@
  *   stat MOUNT/.powercut-on    the power comes back ("reboot"): calls work again.
  *   (both answer ENOENT.)
  *
- * Simplifications (docs/daemon.md, "What a power cut can cost"): apart from an appended
- * tail, a write is never torn (all in or all out at the next fsync); what a cut keeps of a
+ * Simplifications (docs/daemon.md, "What a power cut can cost"): apart from the changed tail
+ * above, a write is never torn (all in or all out at the next fsync); what a cut keeps of a
  * tail is a prefix, never pages out of order; mode, owner and times are not modelled as
  * durable; no hard links, symlinks or special files; the "disk" is this process's memory.
  *
@@ -122,13 +125,15 @@ static void cut_power(void) {
             free_entries(n->entries);
             n->entries = copy_entries(n->dentries);
         } else {
-            size_t keep = n->dsize;
-            if (torn_tails && n->size > n->dsize && memcmp(n->data, n->ddata, n->dsize) == 0)
-                keep += (size_t)random() % (n->size - n->dsize + 1);   /* a torn tail */
-            if (keep > n->dsize) {
-                n->ddata = realloc(n->ddata, keep);
-                memcpy(n->ddata + n->dsize, n->data + n->dsize, keep - n->dsize);
-                n->dsize = keep;
+            if (torn_tails && n->size >= n->dsize) {   /* a torn tail */
+                size_t first = 0;
+                while (first < n->dsize && n->data[first] == n->ddata[first]) first++;
+                size_t end = first + (size_t)random() % (n->size - first + 1);
+                if (end > n->dsize) {
+                    n->ddata = realloc(n->ddata, end);
+                    n->dsize = end;
+                }
+                memcpy(n->ddata + first, n->data + first, end - first);
             }
             free(n->data);
             n->data = copy_bytes(n->ddata, n->dsize);

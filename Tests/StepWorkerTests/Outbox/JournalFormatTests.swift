@@ -26,8 +26,8 @@ import Testing
     }
 
     @Test func everyKindRoundTrips() {
-        let parsed = JournalFormat.parse(encoded(records).bytes)
-        #expect(parsed == JournalFormat.Parsed(records: records, unreadable: []))
+        let bytes = encoded(records).bytes
+        #expect(JournalFormat.parse(bytes) == JournalFormat.Parsed(records: records, unreadable: [], end: bytes.count))
     }
 
     @Test func aTailTornAtEveryByteKeepsEveryWholeRecord() {
@@ -41,6 +41,8 @@ import Testing
             var end = cut
             while end > start && bytes[end - 1] == 0 { end -= 1 }
             #expect(parsed.unreadable == (end > start ? [start..<end] : []), "cut at \(cut)")
+            // The next record would go right after the damage, or after the last whole record.
+            #expect(parsed.end == max(start, end), "cut at \(cut)")
         }
     }
 
@@ -50,6 +52,7 @@ import Testing
         let parsed = JournalFormat.parse(Array(bytes.prefix(cut)) + [UInt8](repeating: 0, count: 4096))
         #expect(parsed.records == Array(records.prefix(2)))
         #expect(parsed.unreadable == [ends[1]..<cut])
+        #expect(parsed.end == cut, "the zeros are space to write over, not data")
     }
 
     @Test func anyFlippedBitLosesOnlyItsOwnRecord() {
@@ -75,6 +78,7 @@ import Testing
         let parsed = JournalFormat.parse(mixed)
         #expect(parsed.records == records)
         #expect(parsed.unreadable == [ends[0] + 3..<ends[0] + 3 + junk.count])
+        #expect(parsed.end == mixed.count - 2)
     }
 
     @Test func aLengthBeyondAnyRecordIsDamageNotARecord() {

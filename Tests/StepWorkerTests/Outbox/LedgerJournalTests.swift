@@ -21,6 +21,8 @@ import Testing
     let fail: @Sendable (any Error) -> Void = { Issue.record("a cleared record failed: \($0)") }
 
     var journalBytes: [UInt8] { get throws { Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/ledger.journal"))) } }
+    /// Where the journal's records end (zeroed space follows).
+    var journalEnd: Int { get throws { JournalFormat.parse(try journalBytes).end } }
 
     @Test func aStoredResultSurvivesARestartUntilAcknowledged() async throws {
         let ledger = try LedgerJournal(stateDirectory: directory)
@@ -54,12 +56,51 @@ import Testing
     @Test func aLoneClearedRecordIsWrittenAfterTheLinger() async throws {
         let ledger = try LedgerJournal(stateDirectory: directory)
         try await ledger.store(.success(output: "1"), token: token(1), activityArn: arn)
-        let stored = try journalBytes.count
+        let stored = try journalEnd
         let queued = ContinuousClock.now
         ledger.acknowledge(token: token(1), failed: fail)
-        #expect(try await waitUntil(timeout: .seconds(5)) { try journalBytes.count > stored })
+        #expect(try await waitUntil(timeout: .seconds(5)) { try journalEnd > stored })
         #expect(ContinuousClock.now - queued < .seconds(2))
         #expect(try ledger.recover().pending.isEmpty)
+    }
+
+    /// Records are written over zeroed space kept ahead of them, so a sync has no file size to
+    /// commit; a restart goes on where the records end, not at the end of the file.
+    @Test func recordsGoOverZeroedSpaceAndARestartGoesOnWhereTheyEnd() async throws {
+        let ledger = try LedgerJournal(stateDirectory: directory)
+        try await ledger.store(.success(output: "1"), token: token(1), activityArn: arn)
+        try await ledger.store(.success(output: "2"), token: token(2), activityArn: arn)
+        await ledger.flush()  // the zeros are written after a batch's writers are told
+        let bytes = try journalBytes
+        let end = try journalEnd
+        #expect(bytes.count >= end + JournalFile.refillBelow, "zeroed space ahead: \(bytes.count) bytes for \(end) of records")
+        #expect(bytes[end...].allSatisfy { $0 == 0 })
+
+        let restarted = try LedgerJournal(stateDirectory: directory)
+        try await restarted.store(.success(output: "3"), token: token(3), activityArn: arn)
+        #expect(try journalBytes.count == bytes.count, "written over the zeros, the file did not grow")
+        let pending = try LedgerJournal(stateDirectory: directory).recover().pending
+        #expect(Set(pending.map(\.token)) == [token(1), token(2), token(3)])
+    }
+
+    /// A record a crash tore in the zeroed space (part of it written, the rest still zeros):
+    /// the next start writes after it, recovers every whole record and keeps the torn bytes aside.
+    @Test func aRecordTornInTheZeroedSpaceIsKeptAsideAndTheNextRecordsFollowIt() async throws {
+        let ledger = try LedgerJournal(stateDirectory: directory)
+        try await ledger.store(.success(output: "1"), token: token(1), activityArn: arn)
+        await ledger.flush()
+        let end = try journalEnd
+        var bytes = try journalBytes
+        let torn = JournalFormat.encode(.result(token: token(2), activityArn: arn, .success(output: "2"))).prefix(100)
+        bytes.replaceSubrange(end..<end + torn.count, with: torn)
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/ledger.journal"))
+
+        let restarted = try LedgerJournal(stateDirectory: directory)
+        try await restarted.store(.success(output: "3"), token: token(3), activityArn: arn)
+        let recovered = try LedgerJournal(stateDirectory: directory).recover()
+        #expect(Set(recovered.pending.map(\.token)) == [token(1), token(3)])
+        #expect(recovered.unreadable.count == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/ledger.journal.1.corrupt")) == Data(torn))
     }
 
     @Test func aTaskLeftRunningBecomesWorkerInterrupted() async throws {
@@ -161,7 +202,7 @@ import Testing
             ledger.acknowledge(token: token(n), failed: fail)
         }
         await ledger.flush()
-        #expect(try journalBytes.count < 16 << 10, "compacted on the way")
+        #expect(try journalEnd < 16 << 10, "compacted on the way")
         #expect(LedgerJournal.kept(stateDirectory: directory) == [token(1).fingerprint])
     }
 
