@@ -36,11 +36,19 @@ struct DaemonProcessTests {
         }
 
         /// Starts `stepworker run --config file` with AWS credentials in its environment and
-        /// `NOTIFY_SOCKET` pointing at `notify`; its stderr goes to `daemon.log`.
-        func start(config: String, notify: NotifySocket?) throws -> Process {
+        /// `NOTIFY_SOCKET` pointing at `notify`; its stderr goes to `daemon.log`. With
+        /// `fileSizeLimit`, under that RLIMIT_FSIZE (util-linux's `prlimit`, which execs it: the
+        /// process is the daemon's).
+        func start(config: String, notify: NotifySocket?, fileSizeLimit: Int? = nil) throws -> Process {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: RepositoryPaths.binary)
-            process.arguments = ["run", "--config", config]
+            let command = [RepositoryPaths.binary, "run", "--config", config]
+            if let fileSizeLimit {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+                process.arguments = ["--fsize=\(fileSizeLimit)", "--"] + command
+            } else {
+                process.executableURL = URL(fileURLWithPath: command[0])
+                process.arguments = Array(command.dropFirst())
+            }
             var environment = [
                 "PATH": "/usr/bin:/bin", "HOME": directory.path,
                 "AWS_ACCESS_KEY_ID": DaemonProcessTests.credentials.accessKeyID,

@@ -35,6 +35,7 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
     /// Uses (and creates) `ledger.journal` under `stateDirectory`. Records already in it stay
     /// (a later compaction keeps them); `recover()` turns them into results to send.
     package init(stateDirectory: String, compactAbove: Int = 4 << 20) throws(DurableFileError) {
+        Self.ignoreFileSizeSignal
         self.stateDirectory = stateDirectory
         journalPath = stateDirectory + "/ledger.journal"
         try DurableFile.makeDirectory(stateDirectory)
@@ -49,6 +50,16 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
     deinit {
         committer.stop()
     }
+
+    /// A file-size limit (RLIMIT_FSIZE, systemd's `LimitFSIZE=`) sends SIGXFSZ to the thread whose
+    /// write crosses it, which kills the daemon unless that thread blocks it. The journal's
+    /// thread happens to block every signal (it inherits a pool thread's mask); ignoring it makes
+    /// that write fail with EFBIG whichever thread writes, and the journal takes EFBIG as it
+    /// takes a full disk's ENOSPC. Handlers get default dispositions back (`LaunchPlan.spawn`
+    /// resets them all).
+    private static let ignoreFileSizeSignal: Void = {
+        _ = signal(SIGXFSZ, SIG_IGN)
+    }()
 
     package func recordStarted(token: TaskToken, activityArn: String) async throws {
         try await committer.submit(.started(token: token, activityArn: activityArn), sync: true)
