@@ -10,6 +10,8 @@ import Testing
 @Suite("stepworker run under a file-size limit", .timeLimit(.minutes(1)))
 struct DaemonFileSizeLimitTests {
     static let limit = 256 << 10
+    /// `JournalFile.refillBelow`: the least zeroed space ahead once a refill succeeded.
+    static let leastZeroedAhead = 256 << 10
 
     /// The journal's bytes, and how many zero bytes end it.
     static func journal(in directory: String) -> (bytes: Int, zeroTail: Int) {
@@ -42,7 +44,7 @@ struct DaemonFileSizeLimitTests {
             #expect(await again.waitFor { $0 == "READY=1" }, "\(h.daemonLog)")
             let after = try await h.admin.submitTask(activityArn: arn, input: #"{"after":true}"#)
             #expect(try await h.finished(after, notify: again, timeout: .seconds(20)).status == "SUCCEEDED")
-            let grown = try await waitUntil(timeout: .seconds(10)) { Self.journal(in: h.directory.path).zeroTail >= 256 << 10 }
+            let grown = try await waitUntil(timeout: .seconds(10)) { Self.journal(in: h.directory.path).zeroTail >= Self.leastZeroedAhead }
             #expect(grown, "zeroed space ahead again: \(Self.journal(in: h.directory.path))")
             #expect(await h.stop(free, notify: again) == 0, "\(h.daemonLog)")
         }
