@@ -7,6 +7,11 @@ import Synchronization
 /// Lambda Runtime API): a listener with NIO's HTTP/1.1 server pipeline, and every accepted
 /// connection owned by a task of its own from the moment it exists.
 ///
+/// What a connection may hold is bounded here, once for every server (`Limits`): at most
+/// `maxConnections` at a time (one more is closed as soon as it is accepted, before any other
+/// work), and an idle one is closed (`IdlePolicy`). `admit` decides on the event loop, before a
+/// task exists for the connection, whether it is served at all.
+///
 /// Why not `ServerBootstrap.bind(…) { NIOAsyncChannel }` with a `for await` over the
 /// connections: a connection accepted while that loop is ending sits in the listener's buffer,
 /// is dropped unserved, and its `NIOAsyncWriter` traps on deinit ("Deinited NIOAsyncWriter
@@ -16,6 +21,38 @@ import Synchronization
 public final class HTTPListener: Sendable {
     public typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
+    /// When an open connection with nothing to do is closed.
+    public enum IdlePolicy: Sendable, Equatable {
+        /// Never (the local endpoint, for tests and demos).
+        case none
+        /// When no request is being answered for this long: the time a client has, after the
+        /// connection opens or a response ends, to send a whole request.
+        case always(TimeAmount)
+        /// As `.always`, but only until the first request: a client that has asked once may
+        /// keep the connection idle for as long as it likes (a Lambda runtime between tasks).
+        case untilFirstRequest(TimeAmount)
+    }
+
+    public struct Limits: Sendable, Equatable {
+        public var maxConnections: Int
+        public var idle: IdlePolicy
+
+        public init(maxConnections: Int, idle: IdlePolicy) {
+            self.maxConnections = maxConnections
+            self.idle = idle
+        }
+
+        public static let unbounded = Limits(maxConnections: .max, idle: .none)
+    }
+
+    /// Why a connection was closed unserved.
+    public enum Refusal: Sendable, Equatable {
+        /// `maxConnections` were open already.
+        case atCapacity(Int)
+        /// `admit` said no.
+        case notAdmitted
+    }
+
     /// The port listened on (the real one when 0 was asked for).
     public let port: Int
     private let channel: any Channel
@@ -23,19 +60,42 @@ public final class HTTPListener: Sendable {
 
     /// Binds `host:port`; `serve` runs for each connection, in a task that `shutdown` cancels.
     /// `serve` must use the connection (`executeThenClose`); it closes when `serve` returns.
+    /// `admit` (on the event loop, so it must not block) sees the connection's local and remote
+    /// addresses; `refused` hears of every connection closed unserved.
     public static func bind(
-        host: String, port: Int, backlog: Int32 = 256,
+        host: String, port: Int, backlog: Int32 = 256, limits: Limits = .unbounded,
+        admit: (@Sendable (_ local: SocketAddress?, _ remote: SocketAddress?) -> Bool)? = nil,
+        refused: (@Sendable (Refusal, _ remote: SocketAddress?) -> Void)? = nil,
         serve: @escaping @Sendable (Connection) async -> Void
     ) async throws -> HTTPListener {
-        let connections = Connections(serve: serve)
+        let connections = Connections(serve: serve, maxConnections: limits.maxConnections)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.configureHTTPServerPipeline()
-                    connections.accept(try Connection(wrappingChannelSynchronously: child))
+                // Refusals first, cheapest first: no pipeline, no task, no lookup for a
+                // connection over the cap.
+                guard let ticket = connections.reserve() else {
+                    refused?(.atCapacity(limits.maxConnections), child.remoteAddress)
+                    return child.close()
+                }
+                if let admit, !admit(child.localAddress, child.remoteAddress) {
+                    connections.unreserve(ticket)
+                    refused?(.notAdmitted, child.remoteAddress)
+                    return child.close()
+                }
+                return child.eventLoop.makeCompletedFuture {
+                    do {
+                        try child.pipeline.syncOperations.configureHTTPServerPipeline()
+                        if let idle = IdleConnectionCloser(limits.idle) {
+                            try child.pipeline.syncOperations.addHandler(idle)
+                        }
+                        connections.accept(try Connection(wrappingChannelSynchronously: child), ticket: ticket)
+                    } catch {
+                        connections.unreserve(ticket)
+                        throw error
+                    }
                 }
             }
             .bind(host: host, port: port).get()
@@ -48,8 +108,12 @@ public final class HTTPListener: Sendable {
         self.connections = connections
     }
 
+    /// How many connections are open now.
+    public var openConnections: Int { connections.count }
+
     /// Stops listening first (so no connection arrives after), then cancels every connection's
-    /// task and returns once all have closed.
+    /// task, including any the accept side was still handing over, and returns once all have
+    /// closed.
     public func shutdown() async {
         try? await channel.close()
         await connections.shutdown()
@@ -59,66 +123,5 @@ public final class HTTPListener: Sendable {
     public func waitUntilStopped() async {
         try? await channel.closeFuture.get()
         await connections.waitForAll()
-    }
-}
-
-/// Every accepted connection's task, until it ends.
-private final class Connections: Sendable {
-    typealias Connection = HTTPListener.Connection
-
-    private struct State {
-        var shutDown = false
-        var next = 0
-        var running: [Int: Task<Void, Never>] = [:]
-        /// Tasks that ended before they were filed under `running`.
-        var ended: Set<Int> = []
-    }
-
-    private let serve: @Sendable (Connection) async -> Void
-    private let state = Mutex(State())
-
-    init(serve: @escaping @Sendable (Connection) async -> Void) {
-        self.serve = serve
-    }
-
-    /// Called on the connection's event loop, before it is active.
-    func accept(_ connection: Connection) {
-        let (id, open) = state.withLock { state in
-            defer { state.next += 1 }
-            return (state.next, !state.shutDown)
-        }
-        let serve = self.serve
-        let task = Task {
-            if open {
-                await serve(connection)
-            } else {
-                try? await connection.executeThenClose { _, _ in }
-            }
-            self.state.withLock { state in
-                if state.running.removeValue(forKey: id) == nil { state.ended.insert(id) }
-            }
-        }
-        let cancel = state.withLock { state in
-            if state.ended.remove(id) == nil { state.running[id] = task }
-            return state.shutDown
-        }
-        if cancel { task.cancel() }
-    }
-
-    func shutdown() async {
-        let tasks = state.withLock { state in
-            state.shutDown = true
-            return Array(state.running.values)
-        }
-        for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
-    }
-
-    func waitForAll() async {
-        while true {
-            let tasks = state.withLock { Array($0.running.values) }
-            if tasks.isEmpty { return }
-            for task in tasks { await task.value }
-        }
     }
 }

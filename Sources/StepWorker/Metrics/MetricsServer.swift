@@ -20,6 +20,14 @@ public final class MetricsServer: Sendable {
 
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
+    /// Scrapers at once: Prometheus keeps one connection per target, a few servers scrape one
+    /// host. More is someone holding the daemon's descriptors (any local user, and any host when
+    /// `listen` is not loopback).
+    public static let maxConnections = 16
+    /// A connection must send a whole request within this, after it opens and after each
+    /// answer: more than a 15 s scrape interval's keep-alive, far less than an attacker needs.
+    static let idleTimeout = TimeAmount.seconds(30)
+
     public let host: String
     /// The port listened on (the real one when 0 was asked for).
     public let port: Int
@@ -33,7 +41,15 @@ public final class MetricsServer: Sendable {
     ) async throws(BindError) -> MetricsServer {
         let listener: HTTPListener
         do {
-            listener = try await HTTPListener.bind(host: host, port: port) { connection in
+            let refusals = RefusalLog(logger: logger)
+            listener = try await HTTPListener.bind(
+                host: host, port: port, limits: .init(maxConnections: maxConnections, idle: .always(idleTimeout)),
+                refused: { _, remote in
+                    refusals.refused("Refused a metrics connection: too many open", metadata: [
+                        "limit": "\(maxConnections)", "peer": "\(remote.map { "\($0)" } ?? "?")",
+                    ])
+                }
+            ) { connection in
                 await serve(connection, registry: registry, logger: logger)
             }
         } catch {
