@@ -83,6 +83,7 @@ let package = Package(
             name: "StepWorker",
             dependencies: [
                 "CChecksum",
+                "CSockDiag",
                 "CSpawn",
                 "HTTPServing",
                 "POSIXSupport",
@@ -103,6 +104,9 @@ let package = Package(
         .target(name: "CSpawn"),
         // CRC-32C of journal frames with the CPU's crc32 instruction.
         .target(name: "CChecksum"),
+        // Who owns the peer's end of a loopback TCP connection: one NETLINK_SOCK_DIAG request
+        // for that exact 4-tuple (the Runtime API's admission).
+        .target(name: "CSockDiag"),
         // libsystemd, through pkg-config (apt: libsystemd-dev).
         .systemLibrary(
             name: "CSystemd",

@@ -1,36 +1,84 @@
+import CSockDiag
 import POSIXSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Who is on the other end of a loopback TCP connection: the uid that owns the peer's socket,
-/// from `/proc/net/tcp` (the kernel lists every socket of the host's network namespace with its
-/// owner). The Runtime API listener lets only the warm process's own user in.
-public enum PeerCredentials {
-    /// The uid owning the socket whose local port is `peerPort` and whose remote port is
-    /// `serverPort` (the client's end of the connection), in the text of `/proc/net/tcp`.
-    public static func owner(peerPort: Int, serverPort: Int, table: String) -> UInt32? {
-        for line in table.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            // Only a connected socket (state 01, ESTABLISHED) is someone's end of a connection.
-            guard fields.count > 7, fields[3] == "01", let local = port(fields[1]), let remote = port(fields[2]) else { continue }
-            if local == peerPort && remote == serverPort { return UInt32(fields[7]) }
+/// Who is on the other end of a loopback TCP connection: the kernel's record of the peer's own
+/// socket, found by the connection's exact 4-tuple with one `NETLINK_SOCK_DIAG` request (no table
+/// to read, no other user's sockets to walk past, a few microseconds). The Runtime API listener
+/// lets only the warm process's own user in (`RuntimeAPIAdmission`).
+enum PeerCredentials {
+    /// The peer socket as the kernel reports it.
+    struct PeerSocket: Equatable, Sendable {
+        /// TCP state; 1 is ESTABLISHED.
+        var state: UInt8
+        /// The owner, seen from this process's user namespace (an unmapped uid reads as the
+        /// overflow uid, usually 65534).
+        var uid: UInt32
+        /// 0 for a time-wait socket, which no process holds (and which reports uid 0).
+        var inode: UInt32
+
+        static let established: UInt8 = 1
+    }
+
+    /// One end of a connection: an IPv4 address and port, both in host byte order.
+    struct Endpoint: Equatable, Sendable {
+        var address: UInt32
+        var port: UInt16
+
+        init(address: UInt32, port: UInt16) {
+            self.address = address
+            self.port = port
         }
-        return nil
-    }
 
-    /// The port of `0100007F:1F90` (address and port in hex).
-    static func port(_ field: Substring) -> Int? {
-        guard let colon = field.lastIndex(of: ":") else { return nil }
-        return Int(field[field.index(after: colon)...], radix: 16)
-    }
-
-    /// Reads the system's table and finds the owner; nil when the socket is not listed (it went
-    /// away) or the table cannot be read.
-    public static func owner(peerPort: Int, serverPort: Int) -> UInt32? {
-        for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let bytes = try? POSIX.readFile(atPath: file) else { continue }
-            if let uid = owner(peerPort: peerPort, serverPort: serverPort, table: String(decoding: bytes, as: UTF8.self)) {
-                return uid
+        /// `a.b.c.d` and a port; nil for anything that is not IPv4.
+        init?(ipv4 text: String, port: Int) {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 4, let port = UInt16(exactly: port) else { return nil }
+            var address: UInt32 = 0
+            for part in parts {
+                guard let byte = UInt8(part) else { return nil }
+                address = address << 8 | UInt32(byte)
             }
+            self.address = address
+            self.port = port
         }
-        return nil
+    }
+
+    enum Lookup: Equatable, Sendable {
+        case found(PeerSocket)
+        /// No socket has that 4-tuple (the peer is gone, or is not on this host's namespace).
+        case notFound
+        /// The kernel could not be asked (errno): refuse, never guess.
+        case failed(Int32)
+    }
+
+    /// The socket whose local end is `peer` and whose remote end is `server`: the client's end
+    /// of a connection the server accepted from `peer`.
+    static func lookUp(peer: Endpoint, server: Endpoint) -> Lookup {
+        var found = csockdiag_socket()
+        let status = csockdiag_tcp4_lookup(peer.address, peer.port, server.address, server.port, &found)
+        if status == 0 { return .found(PeerSocket(state: found.state, uid: found.uid, inode: found.inode)) }
+        return status == -ENOENT ? .notFound : .failed(-status)
+    }
+}
+
+extension PeerCredentials {
+    /// The uid that unmapped users read as, when this process runs in a user namespace that does
+    /// not map every uid (`PrivateUsers=yes`, a rootless container); nil in a namespace that maps
+    /// them all (the host's), where every uid reads as itself.
+    static func overflowUIDIfPartial(
+        uidMap: String? = text(atPath: "/proc/self/uid_map"),
+        overflow: String? = text(atPath: "/proc/sys/kernel/overflowuid")
+    ) -> UInt32? {
+        let fields = (uidMap ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
+        // The initial namespace's map is the one line "0 0 4294967295".
+        if fields.count == 3, fields[0] == "0", fields[1] == "0", fields[2] == "4294967295" { return nil }
+        return UInt32((overflow ?? "").trimmingWhitespace()) ?? 65534
+    }
+
+    private static func text(atPath path: String) -> String? {
+        (try? POSIX.readFile(atPath: path, limit: 4096)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

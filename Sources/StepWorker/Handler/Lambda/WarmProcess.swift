@@ -144,10 +144,8 @@ final class WarmProcess: Sendable {
             }
             let server: RuntimeAPIServer
             do {
-                let allowed = spec.identity?.userID ?? getuid()
                 server = try await RuntimeAPIServer.start(
-                    maxBodyBytes: max(maxBody, 64 << 10), logger: logger,
-                    admit: { peerPort, serverPort in PeerCredentials.owner(peerPort: peerPort, serverPort: serverPort) == allowed },
+                    maxBodyBytes: max(maxBody, 64 << 10), allowedUID: spec.identity?.userID ?? getuid(), logger: logger,
                     handler: { [self] request in await self.handle(request, generation: generation) })
             } catch {
                 logger.error("Cannot open the Runtime API listener of a warm process", metadata: ["error": "\(error)"])
@@ -155,6 +153,7 @@ final class WarmProcess: Sendable {
                 return
             }
             inner.withLock { $0.server = server }
+            server.processRunning(true)  // its first connect may come before `start` returns
             let handler = runner.start(spec.invocation(port: server.port, logger: processLogger))
             let retiredMeanwhile = inner.withLock { inner in
                 inner.machine.processStarted()
@@ -164,6 +163,7 @@ final class WarmProcess: Sendable {
             if retiredMeanwhile { handler.terminate(.cancelled) }
             logger.debug("Warm process started", metadata: ["port": "\(server.port)"])
             let result = await handler.result()
+            server.processRunning(false)
             let delay = ended(result)
             await server.shutdown()
             guard let delay else { break }
