@@ -100,6 +100,20 @@ static void reset_signal_dispositions(void) {
     }
 }
 
+static unsigned long long handler_nofile_limit;
+
+void cspawn_set_handler_nofile_limit(unsigned long long soft) { handler_nofile_limit = soft; }
+
+/// The handler's soft descriptor limit back to what the daemon was started with. rlimits belong
+/// to the process (CLONE_VM without CLONE_THREAD copies them), so the daemon's are untouched.
+static void restore_descriptor_limit(void) {
+    struct rlimit limit;
+    if (handler_nofile_limit == 0 || getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (handler_nofile_limit >= limit.rlim_cur) return;
+    limit.rlim_cur = (rlim_t)handler_nofile_limit;
+    (void)setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 static int child_main(void *argument) {
     struct child_context *context = argument;
     const cspawn_request *request = context->request;
@@ -119,6 +133,7 @@ static int child_main(void *argument) {
         if (dup2(ends[target], target) < 0) fail(context, "dup2", errno);
     }
     close_from_3();
+    restore_descriptor_limit();
 
     // Its own session, so its own process group: every signal the worker sends goes to the group.
     if (setsid() < 0) fail(context, "setsid", errno);

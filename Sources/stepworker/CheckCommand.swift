@@ -18,6 +18,11 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         if !quiet { StandardStreams.writeOut(configuration.renderedTOML()) }
+        // The daemon raises its soft limit to the hard one; a configuration that needs more
+        // would run, but its tasks would fail or wait for descriptors. Said, not refused.
+        if let shortfall = DescriptorBudget(configuration).shortfall(limit: DescriptorLimit.current().hard) {
+            StandardStreams.writeError("\(configuration.file): warning: \(shortfall)\n")
+        }
     }
 }
 

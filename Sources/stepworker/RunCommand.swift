@@ -28,6 +28,7 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = try options.load()
         let logLevel = LoggingSetup.bootstrap(level: configuration.worker.logLevel)
         let logger = Logger(label: "stepworker")
+        Self.budgetDescriptors(configuration, logger: logger)
         // Bound before anything else, so a taken port stops the start before any task is received.
         var metricsServer: MetricsServer?
         var metrics = WorkerMetrics()
@@ -43,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Every open long poll and every result or heartbeat sent meanwhile needs a connection.
         // Connections open only when needed, so the limit leaves room for reloads that add work.
-        let connections = max(2 * Supervisor<ContinuousClock>.connectionsNeeded(for: configuration.activities), 256)
+        let connections = DescriptorBudget.httpConnectionLimit(for: configuration.activities)
         let http = StepFunctionsClient.makeHTTPClient(maxConnectionsPerHost: connections, caBundlePath: environment["AWS_CA_BUNDLE"])
         if environment["AWS_CA_BUNDLE"] != nil {
             do {
@@ -73,6 +74,22 @@ struct RunCommand: AsyncParsableCommand {
         try? await http.shutdown()
         await metricsServer?.shutdown()
         if failed { throw ExitCode(ExitStatus.failure) }
+    }
+
+    /// Raises the soft descriptor limit to the hard one (systemd's 1024 would not hold a
+    /// thousand polls) and says when even that is less than the configuration may need.
+    private static func budgetDescriptors(_ configuration: Configuration, logger: Logger) {
+        let (before, after) = DescriptorLimit.raise()
+        DescriptorLimit.keepReserve(below: after.soft)
+        let budget = DescriptorBudget(configuration)
+        let metadata: Logger.Metadata = [
+            "limit": "\(after.soft)", "started_with": "\(before.soft)", "needed": "\(budget.total)",
+        ]
+        if let shortfall = budget.shortfall(limit: after.soft) {
+            logger.warning("Too few file descriptors for this configuration", metadata: metadata.merging(["problem": "\(shortfall)"]) { $1 })
+        } else {
+            logger.debug("File descriptor budget", metadata: metadata)
+        }
     }
 
     private static func makeSupervisor(

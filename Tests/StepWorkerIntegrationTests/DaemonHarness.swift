@@ -17,6 +17,8 @@ extension DaemonProcessTests.Harness {
         var heartbeat: String? = nil
         /// Further TOML lines for the table.
         var extra: String = ""
+        /// The handler's argv instead of `script` written to a file.
+        var command: [String]? = nil
     }
 
     /// Creates every activity on the endpoint and writes one configuration serving them all.
@@ -29,10 +31,9 @@ extension DaemonProcessTests.Harness {
         for spec in activities {
             let arn = try await admin.createActivity(name: spec.name)
             arns.append(arn)
-            let handler = directory.script(spec.script, name: "\(spec.name).sh")
-            var lines = [
-                "[[activity]]", #"arn = "\#(arn)""#, #"command = ["\#(handler)"]"#, "concurrency = \(spec.concurrency)",
-            ]
+            let command = spec.command ?? [directory.script(spec.script, name: "\(spec.name).sh")]
+            let argv = command.map { #""\#($0)""# }.joined(separator: ", ")
+            var lines = ["[[activity]]", #"arn = "\#(arn)""#, "command = [\(argv)]", "concurrency = \(spec.concurrency)"]
             if let pollers = spec.pollers { lines.append("pollers = \(pollers)") }
             if let heartbeat = spec.heartbeat { lines.append(#"heartbeat = "\#(heartbeat)""#) }
             if !spec.extra.isEmpty { lines.append(spec.extra) }

@@ -37,14 +37,15 @@ struct DaemonProcessTests {
 
         /// Starts `stepworker run --config file` with AWS credentials in its environment and
         /// `NOTIFY_SOCKET` pointing at `notify`; its stderr goes to `daemon.log`. With
-        /// `fileSizeLimit`, under that RLIMIT_FSIZE (util-linux's `prlimit`, which execs it: the
-        /// process is the daemon's).
-        func start(config: String, notify: NotifySocket?, fileSizeLimit: Int? = nil) throws -> Process {
+        /// `fileSizeLimit`, under that RLIMIT_FSIZE, and under any `limits` (`prlimit` options such
+        /// as `--nofile=1024:1024`; util-linux's `prlimit` execs it: the process is the daemon's).
+        func start(config: String, notify: NotifySocket?, fileSizeLimit: Int? = nil, limits: [String] = []) throws -> Process {
             let process = Process()
             let command = [RepositoryPaths.binary, "run", "--config", config]
-            if let fileSizeLimit {
+            let limits = limits + (fileSizeLimit.map { ["--fsize=\($0)"] } ?? [])
+            if !limits.isEmpty {
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-                process.arguments = ["--fsize=\(fileSizeLimit)", "--"] + command
+                process.arguments = limits + ["--"] + command
             } else {
                 process.executableURL = URL(fileURLWithPath: command[0])
                 process.arguments = Array(command.dropFirst())

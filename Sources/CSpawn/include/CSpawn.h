@@ -45,6 +45,12 @@ typedef struct {
 /// gone, never from a thread of a pool.
 pid_t cspawn_spawn(const cspawn_request *request, cspawn_failure *failure);
 
+/// The soft RLIMIT_NOFILE every handler started from now on gets (0: the daemon's own). The
+/// daemon raises its own soft limit to the hard one; its handlers keep the limit it was started
+/// with, as systemd gives services 1024: programs that size a select() set or walk every
+/// possible descriptor by that limit stay fast and correct. Call before the first spawn.
+void cspawn_set_handler_nofile_limit(unsigned long long soft);
+
 /// pidfd_open(2): a close-on-exec descriptor that becomes readable when `pid` exits; -1 with
 /// errno (kernels before 5.3).
 int cspawn_pidfd_open(pid_t pid);

@@ -18,6 +18,10 @@ struct HandlerPipes: Sendable {
         (stdinRead, stdinWrite) = try PosixIO.pipe(parentEnd: .write)
         (stdoutRead, stdoutWrite) = try PosixIO.pipe(parentEnd: .read)
         (stderrRead, stderrWrite) = try PosixIO.pipe(parentEnd: .read)
+        // The last pipe's ends got the lowest free numbers: past the ceiling, the reserve is in use.
+        guard DescriptorLimit.withinReserve(max(stderrRead, stderrWrite)) else {
+            throw LaunchError(message: "pipe: the daemon's reserve of file descriptors is reached", code: EMFILE)
+        }
     }
 
     func closeChildEnds() {

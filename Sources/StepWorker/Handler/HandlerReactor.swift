@@ -146,7 +146,7 @@ final class HandlerReactor: Sendable {
             try pipes.open()
         } catch {
             pipes.closeAll()
-            run.finish(with: HandlerRunResult(termination: .launchFailed(error.message)))
+            run.finish(with: HandlerRunResult(termination: .launchFailed(error.message), launchErrno: error.code))
             return nil
         }
         let pid: pid_t
@@ -155,7 +155,8 @@ final class HandlerReactor: Sendable {
                 stdin: pipes.stdinRead, stdout: pipes.stdoutWrite, stderr: pipes.stderrWrite, expectedParent: daemonPID)
         } catch {
             pipes.closeAll()
-            run.finish(with: HandlerRunResult(termination: .launchFailed(error.message), duration: clock.now - started))
+            run.finish(with: HandlerRunResult(
+                termination: .launchFailed(error.message), duration: clock.now - started, launchErrno: error.code))
             return nil
         }
         pipes.closeChildEnds()

@@ -11,11 +11,14 @@ public struct HandlerRunResult: Sendable, Equatable {
     public var duration: Duration
     /// The handler's pid (also its process group and session), when it started.
     public var processID: Int32?
+    /// With `.launchFailed`: the errno, when one is known (EMFILE, EAGAIN… pause the polls).
+    public var launchErrno: Int32?
 
     public init(
         termination: HandlerTermination, stdout: [UInt8] = [], stdoutBytes: Int? = nil, stderrTail: String = "",
-        duration: Duration = .zero, processID: Int32? = nil
+        duration: Duration = .zero, processID: Int32? = nil, launchErrno: Int32? = nil
     ) {
+        self.launchErrno = launchErrno
         self.termination = termination
         self.stdout = stdout
         self.stdoutBytes = stdoutBytes ?? stdout.count

@@ -72,7 +72,7 @@ package struct LaunchPlan: ~Copyable {
         let step = failure.failed_step.map { String(cString: $0) } ?? "spawn"
         // A failed exec is the common case and reads as before: just the errno text
         // ("No such file or directory", "Permission denied"); other steps say which.
-        if step == "exec" { throw LaunchError(message: POSIX.describe(failure.error)) }
+        if step == "exec" { throw LaunchError(message: POSIX.describe(failure.error), code: failure.error) }
         throw LaunchError(errno: failure.error, doing: step)
     }
 

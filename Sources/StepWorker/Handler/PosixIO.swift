@@ -41,12 +41,16 @@ enum PosixIO {
 /// Why a handler could not start, as errno text.
 package struct LaunchError: Error {
     package var message: String
+    /// The errno behind it, when one is (`LaunchPause` tells a shortage from a bad handler).
+    package var code: Int32?
 
-    package init(message: String) {
+    package init(message: String, code: Int32? = nil) {
         self.message = message
+        self.code = code
     }
 
     package init(errno code: Int32, doing operation: String) {
         self.message = "\(operation): \(POSIX.describe(code))"
+        self.code = code
     }
 }

@@ -181,6 +181,11 @@ public final class ActivityPool: Sendable {
                 slots.release()
                 return
             }
+            // Handlers cannot start (descriptors, processes): a task polled now would only fail.
+            if await !waitOutLaunchPause() {
+                slots.release()
+                return  // draining
+            }
             // A poll opens only when a handler can take its task at once (a warm process in /next).
             counterState.withLock { $0.waitingForHandler += 1 }
             let reservation = await taskRun.runner.reserve(for: activity, until: drainSignal)
@@ -231,6 +236,18 @@ public final class ActivityPool: Sendable {
                 inbox.yield(task)
             }
         }
+    }
+
+    /// Waits while `TaskRun.launchPause` holds every poller back; false when draining began.
+    /// A waiting poller counts as waiting for a handler (not a stall to the watchdog).
+    private func waitOutLaunchPause() async -> Bool {
+        guard taskRun.launchPause.remaining != nil else { return true }
+        counterState.withLock { $0.waitingForHandler += 1 }
+        defer { counterState.withLock { $0.waitingForHandler -= 1 } }
+        while let pause = taskRun.launchPause.remaining {
+            guard await drainSignal.sleep(for: pause, on: clock) else { return false }
+        }
+        return !drainSignal.isDraining
     }
 
     /// Runs a received task to its end and gives its slot back.

@@ -37,6 +37,8 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     let logLevel: LogLevelSwitch?
     let makePool: @Sendable (ActivityConfiguration) -> ActivityPool
     let metrics: WorkerMetrics
+    /// Every pool's pollers wait while handlers cannot start (`STATUS=` says so).
+    let launchPause: LaunchPause
 
     private let stopRequests: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
@@ -74,8 +76,10 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         stallLimit: Duration = StallDetector<C.Instant>.defaultLimit, statusInterval: Duration = .seconds(1),
         extendInterval: Duration = .seconds(10), deliveryAllowance: Duration = .seconds(90),
         pollBackoff: PollBackoff = PollBackoff(), loadConfiguration: (@Sendable () throws -> Configuration)? = nil,
-        connectionLimit: Int? = nil, logLevel: LogLevelSwitch? = nil, metrics: WorkerMetrics = WorkerMetrics(), logger: Logger
+        connectionLimit: Int? = nil, logLevel: LogLevelSwitch? = nil, metrics: WorkerMetrics = WorkerMetrics(),
+        launchPause: LaunchPause = LaunchPause(), logger: Logger
     ) throws {
+        self.launchPause = launchPause
         self.notifier = notifier
         self.clock = clock
         self.watchdogTimeout = watchdogTimeout
@@ -92,7 +96,8 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         let ledger = try TaskLedger(stateDirectory: configuration.worker.stateDirectory, delivery: delivery, metrics: metrics)
         let taskRun = TaskRun(
             service: service, runner: runner, ledger: ledger, clock: clock,
-            workerName: configuration.worker.name, daemonEnvironment: daemonEnvironment, logger: logger, metrics: metrics)
+            workerName: configuration.worker.name, daemonEnvironment: daemonEnvironment, logger: logger, metrics: metrics,
+            launchPause: launchPause)
         self.ledger = ledger
         let workerName = configuration.worker.name
         let makePool: @Sendable (ActivityConfiguration) -> ActivityPool = { activity in
@@ -226,7 +231,8 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     private func reportStatus(after initial: String) async {
         var last = initial
         while (try? await clock.sleep(for: statusInterval)) != nil {
-            let line = counters.statusLine
+            var line = counters.statusLine
+            if let pause = launchPause.statusNote { line = pause + "; " + line }
             let draining = state.withLock { $0.stopping }
             let status = draining ? "stopping; " + line : line
             if status != last {

@@ -1,6 +1,7 @@
 import FoundationEssentials
 public import Logging
 public import StepFunctions
+import POSIXSupport
 import Systemd
 
 /// One task from receipt to its settlement: journal it in the ledger, start its handler,
@@ -16,12 +17,17 @@ public struct TaskRun: Sendable {
     let daemonEnvironment: [String: String]
     let logger: Logger
     let metrics: WorkerMetrics
+    /// Shared by every pool: handlers that cannot start for want of descriptors or processes
+    /// pause every poller.
+    let launchPause: LaunchPause
 
     public init(
         service: any ActivityService, runner: any ProcessRunner, ledger: TaskLedger,
         clock: any Clock<Duration> = ContinuousClock(), jitter: any JitterSource = SystemJitter(),
-        workerName: String, daemonEnvironment: [String: String], logger: Logger, metrics: WorkerMetrics = WorkerMetrics()
+        workerName: String, daemonEnvironment: [String: String], logger: Logger, metrics: WorkerMetrics = WorkerMetrics(),
+        launchPause: LaunchPause = LaunchPause()
     ) {
+        self.launchPause = launchPause
         self.service = service
         self.runner = runner
         self.ledger = ledger
@@ -70,6 +76,7 @@ public struct TaskRun: Sendable {
             handler.terminate(.cancelled)
         }
         metrics.handlerRan(for: ContinuousClock.now - started)
+        noteLaunch(runResult, logger: logger)
         logger.debug("Handler finished", metadata: [
             "termination": "\(runResult.termination)", "handler_us": "\(ServiceNotification.microseconds(runResult.duration))",
         ])
@@ -86,5 +93,17 @@ public struct TaskRun: Sendable {
             "STEPWORKER_INFLIGHT_US": "\(ServiceNotification.microseconds(journaled - task.receivedAt))",
         ])
         return settlement
+    }
+
+    /// Tells the launch pause whether this handler could start.
+    private func noteLaunch(_ result: HandlerRunResult, logger: Logger) {
+        guard case .launchFailed(let reason) = result.termination else {
+            if launchPause.started() { logger.notice("Handlers start again; taking tasks") }
+            return
+        }
+        guard let code = result.launchErrno, let pause = launchPause.startFailed(errno: code, reason: reason) else { return }
+        logger.warning("Cannot start handlers; not taking tasks for a while", metadata: [
+            "error": "\(reason)", "pause_ms": "\(pause.milliseconds)",
+        ])
     }
 }
