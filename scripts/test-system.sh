@@ -26,6 +26,11 @@ ARN="arn:aws:states:us-east-1:123456789012:activity:$ACTIVITY"
 # Added by a reload.
 ADDED=system-test-added
 ADDED_ARN="arn:aws:states:us-east-1:123456789012:activity:$ADDED"
+# A warm handler (protocol = "lambda"): a bash runtime over /dev/tcp, so the Runtime API's
+# admission (a NETLINK_SOCK_DIAG lookup) is tried under the shipped unit's restrictions.
+WARM=system-test-warm
+WARM_ARN="arn:aws:states:us-east-1:123456789012:activity:$WARM"
+WARM_HANDLER=/usr/local/libexec/stepworker-system-test/warm.sh
 ACCESS_KEY=AKIDSYSTEMTEST
 SECRET_KEY=system-test-secret
 HANDLER=/usr/local/libexec/stepworker-system-test/handler.sh
@@ -230,7 +235,7 @@ pass "stepworker.service is enabled and inactive after install"
 
 # ---- The local endpoint on the host's loopback.
 "$bin" local-endpoint --listen 127.0.0.1:0 --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" \
-    --activity "$ACTIVITY" --activity "$ADDED" --poll-seconds 2 >"$LOGS/endpoint.out" 2>"$LOGS/endpoint.err" &
+    --activity "$ACTIVITY" --activity "$ADDED" --activity "$WARM" --poll-seconds 2 >"$LOGS/endpoint.out" 2>"$LOGS/endpoint.err" &
 endpoint_pid=$!
 for _ in $(seq 1 100); do
     endpoint=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$LOGS/endpoint.out")
@@ -260,6 +265,35 @@ case "$input" in *'"sleep"'*) sleep 5 ;; esac
 case "$input" in *'"fail"'*) echo "handler: failing on purpose" >&2; exit 3 ;; esac
 printf '{"handled": %s, "worker": "%s"}\n' "$input" "$STEPWORKER_WORKER_NAME"
 EOF
+# The Lambda Runtime API client loop in bash: one connection per request (bash reads no more
+# than Content-Length), the answer wraps the input.
+ct sh -c "cat >$WARM_HANDLER && chmod 0755 $WARM_HANDLER" <<'EOF'
+#!/bin/bash
+set -eu
+host=${AWS_LAMBDA_RUNTIME_API%:*} port=${AWS_LAMBDA_RUNTIME_API##*:}
+while true; do
+    exec 3<>"/dev/tcp/$host/$port"
+    printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: runtime\r\n\r\n' >&3
+    id= length=0
+    while IFS= read -r line <&3; do
+        line=${line%$'\r'}
+        [ -z "$line" ] && break
+        case "${line,,}" in
+        lambda-runtime-aws-request-id:*) id=${line#*: } ;;
+        content-length:*) length=${line#*: } ;;
+        esac
+    done
+    body=
+    [ "$length" -gt 0 ] && IFS= read -r -N "$length" body <&3
+    exec 3>&-
+    answer="{\"warm\": $body, \"pid\": $$}"
+    exec 3<>"/dev/tcp/$host/$port"
+    printf 'POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: runtime\r\nContent-Length: %d\r\n\r\n%s' \
+        "$id" "${#answer}" "$answer" >&3
+    IFS= read -r status <&3
+    exec 3>&-
+done
+EOF
 ct sh -c 'cat >/etc/stepworker/stepworker.toml' <<EOF
 [aws]
 region = "us-east-1"
@@ -273,6 +307,12 @@ arn = "$ARN"
 command = ["$HANDLER"]
 concurrency = 2
 heartbeat = "1s"
+
+[[activity]]
+arn = "$WARM_ARN"
+command = ["$WARM_HANDLER"]
+protocol = "lambda"
+concurrency = 1
 EOF
 ct sh -c "umask 077 && printf '%s\n' $ACCESS_KEY >/etc/stepworker/aws-access-key-id && printf '%s\n' $SECRET_KEY >/etc/stepworker/aws-secret-access-key"
 ct mkdir -p /etc/systemd/system/stepworker.service.d
@@ -303,6 +343,17 @@ if [ "$(jq -c .handled <<<"$output")" != '{"n":1}' ] || [ "$(jq -r .worker <<<"$
     fail "task $id carries the handler's output" "$output"
 fi
 pass "task $id SUCCEEDED with the handler's output $output"
+
+# ---- A warm task: the runtime reached its listener under the unit's restrictions (AF_NETLINK
+# for the peer lookup, PrivateUsers=yes) and was admitted as the service's user.
+id=$(submit '{"w": 1}' "$WARM_ARN") || fail "submit a task to the warm activity"
+result=$(task "$id" 30) || fail "read task $id from the local endpoint"
+if [ "$(jq -r .status <<<"$result")" != SUCCEEDED ] || [ "$(jq -r .output <<<"$result" | jq -c .warm)" != '{"w":1}' ]; then
+    fail "warm task $id SUCCEEDED through the Runtime API" "$result $(ct journalctl --no-pager -u stepworker.service -o cat -n 20)"
+fi
+refused=$(ct journalctl --no-pager -u stepworker.service -o cat | grep -c "Refused a Runtime API connection" || true)
+[ "$refused" -eq 0 ] || fail "no Runtime API connection of the handler was refused" "$(ct journalctl --no-pager -u stepworker.service -o cat | grep Refused)"
+pass "warm task $id SUCCEEDED through the Runtime API under the hardened unit: $(jq -r .output <<<"$result")"
 
 # ---- The journal: structured fields, selectable by activity.
 fingerprint=$(jq -r .taskTokenFingerprint <<<"$result")
