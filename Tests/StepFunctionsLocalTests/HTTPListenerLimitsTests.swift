@@ -63,12 +63,14 @@ struct HTTPListenerLimitsTests {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(client) } }
                 .connect(host: "127.0.0.1", port: port).get()
-            if let text { try await channel.writeAndFlush(ByteBuffer(string: text)).get() }
+            // A write can find the connection closed already (refused, or idle on a slow machine):
+            // the caller's expectations say whether that was right.
+            if let text { try? await channel.writeAndFlush(ByteBuffer(string: text)).get() }
             return (channel, client)
         }
     }
 
-    static func closed(_ channel: any Channel, within timeout: Duration = .seconds(5)) async -> Bool {
+    static func closed(_ channel: any Channel, within timeout: Duration = .seconds(10)) async -> Bool {
         (try? await waitUntil(timeout: timeout) { !channel.isActive }) ?? false
     }
 
@@ -96,7 +98,7 @@ struct HTTPListenerLimitsTests {
     /// is still being answered is not, however long the answer takes; after its answer its own
     /// idle time starts.
     @Test func idleConnectionsAreClosedButNotOneWaitingForItsAnswer() async throws {
-        let server = try await Server(limits: .init(maxConnections: 8, idle: .always(.milliseconds(300))))
+        let server = try await Server(limits: .init(maxConnections: 8, idle: .always(.seconds(2))))
         let (waiting, waitingClient) = try await Client.connect(server.listener.port, sending: "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
         let (silent, _) = try await Client.connect(server.listener.port)
         let (trickling, _) = try await Client.connect(server.listener.port, sending: "GET / HT")
@@ -113,7 +115,7 @@ struct HTTPListenerLimitsTests {
     /// `.untilFirstRequest`: a client that has asked once may stay idle (a Lambda runtime while
     /// its handler runs); one that never asks is closed.
     @Test func afterItsFirstRequestAConnectionMayStayIdle() async throws {
-        let server = try await Server(limits: .init(maxConnections: 8, idle: .untilFirstRequest(.milliseconds(300))))
+        let server = try await Server(limits: .init(maxConnections: 8, idle: .untilFirstRequest(.seconds(2))))
         let (asked, askedClient) = try await Client.connect(server.listener.port, sending: "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try await waitUntil { askedClient.received.withLock { $0.hasSuffix("ok") } })
         let (silent, _) = try await Client.connect(server.listener.port)

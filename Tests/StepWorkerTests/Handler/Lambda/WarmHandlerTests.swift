@@ -283,7 +283,10 @@ struct WarmHandlerTests {
                 #expect(output["other"] as? String == "000", "a connection from another uid is closed unanswered")
             }
         }
-        if asRoot { #expect(h.log.messages.contains("Refused a Runtime API connection from another user")) }
+        if asRoot {
+            let refusal = h.log.all.first { $0.message == "Refused a Runtime API connection" }
+            #expect(refusal?.metadata["reason"] == "otherUser(65534)", "\(h.log.all.map(\.message))")
+        }
         await h.stop()
     }
 
@@ -307,7 +310,8 @@ struct WarmHandlerTests {
             killGrace: .seconds(1), maxOutput: 1024, logger: h.log.logger())
         let refused = await SubprocessRunner().run(probe)
         #expect(String(decoding: refused.stdout, as: UTF8.self) == "000")
-        #expect(h.log.messages.contains("Refused a Runtime API connection from another user"))
+        let refusal = h.log.all.first { $0.message == "Refused a Runtime API connection" }
+        #expect(refusal?.metadata["reason"] == "otherUser(0)", "root is another user here: \(h.log.all.map(\.message))")
         // The process still serves its next task.
         let (_, next) = await h.run(#"{"n": 2}"#)
         #expect(try h.output(next)["shell"] as? [String: Int] == ["n": 2])
