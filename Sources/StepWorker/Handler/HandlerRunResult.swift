@@ -8,18 +8,22 @@ public struct HandlerRunResult: Sendable, Equatable {
     public var stdoutBytes: Int
     /// The last bytes (up to 4 KiB) of stderr, decoded leniently.
     public var stderrTail: String
+    /// How many stderr lines (or pieces of split lines) the rate limit kept out of the log
+    /// (`LineRateLimiter.Policy.handlerStderr`); the tail has them all the same.
+    public var stderrLinesDropped: Int
     public var duration: Duration
     /// The handler's pid (also its process group and session), when it started.
     public var processID: Int32?
 
     public init(
         termination: HandlerTermination, stdout: [UInt8] = [], stdoutBytes: Int? = nil, stderrTail: String = "",
-        duration: Duration = .zero, processID: Int32? = nil
+        stderrLinesDropped: Int = 0, duration: Duration = .zero, processID: Int32? = nil
     ) {
         self.termination = termination
         self.stdout = stdout
         self.stdoutBytes = stdoutBytes ?? stdout.count
         self.stderrTail = stderrTail
+        self.stderrLinesDropped = stderrLinesDropped
         self.duration = duration
         self.processID = processID
     }

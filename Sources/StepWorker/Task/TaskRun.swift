@@ -75,7 +75,9 @@ public struct TaskRun: Sendable {
         ])
         let fate = TaskFate.decide(runResult, activity: activity)
         let settled = ContinuousClock.now
-        let settlement = try await ledger.settle(fate, token: task.token, activity: activity, started: started, logger: logger)
+        let settlement = try await ledger.settle(
+            fate, token: task.token, activity: activity, started: started,
+            stderrLinesDropped: runResult.stderrLinesDropped, logger: logger)
         // For `make bench` (docs/benchmark.md): where a task's time went, in microseconds. The
         // handler's time is spawn to exit as the runner measured it; the rest is the worker's.
         logger.debug("Task timing", metadata: [
