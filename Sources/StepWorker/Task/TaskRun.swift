@@ -1,5 +1,6 @@
 import FoundationEssentials
 public import Logging
+import POSIXSupport
 public import StepFunctions
 import Systemd
 
@@ -71,7 +72,9 @@ public struct TaskRun: Sendable {
         }
         metrics.handlerRan(for: ContinuousClock.now - started)
         logger.debug("Handler finished", metadata: [
-            "termination": "\(runResult.termination)", "handler_us": "\(ServiceNotification.microseconds(runResult.duration))",
+            // A warm runtime's error name is in a `functionError` termination: quoted up to a bound.
+            "termination": .string("\(runResult.termination)".boundedPrefix(1024)),
+            "handler_us": "\(ServiceNotification.microseconds(runResult.duration))",
         ])
         let fate = TaskFate.decide(runResult, activity: activity)
         let settled = ContinuousClock.now
