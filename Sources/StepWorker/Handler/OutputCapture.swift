@@ -63,8 +63,9 @@ struct StderrCollector: Sendable {
             }
             let span = min(maxLineBytes - lineBytes, chunk.count - offset)
             let newline = memchr(base + offset, Int32(UInt8(ascii: "\n")), span)
-            let end = newline.map { base.distance(to: UnsafeRawPointer($0)) } ?? offset + span
-            if !skipping { pending.append(contentsOf: chunk[offset..<end]) }
+            var end = offset + span
+            if let newline { end = base.distance(to: UnsafeRawPointer(newline)) }
+            if !skipping { pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[offset..<end])) }
             lineBytes += end - offset
             if newline != nil {
                 offset = end + 1
@@ -78,8 +79,10 @@ struct StderrCollector: Sendable {
     }
 
     private mutating func endLine(_ lines: inout [String]) {
-        if !skipping { lines.append(Self.decode(pending)) }
-        pending.removeAll(keepingCapacity: true)
+        if !skipping {
+            lines.append(Self.decode(pending))
+            pending.removeAll(keepingCapacity: true)
+        }
         lineBytes = 0
         decided = false
         skipping = false
