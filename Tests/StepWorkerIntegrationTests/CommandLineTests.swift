@@ -49,6 +49,26 @@ struct CommandLineTests {
         #expect(invalid.stderr.contains { $0.hasPrefix("\(file):2: worker.log_level:") }, "\(invalid.stderr)")
     }
 
+    /// Issue 32: a 10 MB value makes a problem line of a few hundred bytes that still names
+    /// the file, the line and the key path (it was quoted whole: 10 MB on stderr).
+    @Test func checkQuotesATenMegabyteValueUpToABound() async throws {
+        let value = String(repeating: "v", count: 10 << 20)
+        let file = directory.write("big.toml", """
+            [worker]
+            name = "w"
+            state_directory = "\(value)"
+            [[activity]]
+            arn = "arn:aws:states:eu-west-1:123456789012:activity:a"
+            command = ["/bin/sh"]
+            """)
+        let run = await stepworker(["check", "--quiet", "--config", file])
+        #expect(run.status == .exited(78))
+        #expect(run.stderr == [
+            "\(file):3: worker.state_directory: must be an absolute path, got \""
+                + String(repeating: "v", count: 200) + "… (10485760 bytes)\"",
+        ], "\(run.stderr.count) lines, \(run.stderr.map(\.utf8.count).reduce(0, +)) bytes")
+    }
+
     @Test func checkReadsSTEPWORKER_CONFIG() async {
         let run = await stepworker(["check"], environment: ["STEPWORKER_CONFIG": example])
         #expect(run.status == .exited(0))

@@ -183,4 +183,17 @@ struct DurationAndSizeTests {
     func badSizes(text: String) {
         #expect(ByteSizeSyntax.parse(text) == nil)
     }
+
+    /// A name no user or group can have is not looked up: systemd's NSS module asserted on a
+    /// 1 MB one (`_nn_ <= ALLOCA_MAX`) and aborted the process, so a `user` value in the
+    /// configuration brought down `stepworker check` and the daemon at reload.
+    @Test func aHugeUserOrGroupNameIsNoUserRatherThanACrash() {
+        let host = SystemHostFacts(environment: [:])
+        let huge = String(repeating: "u", count: 1 << 20)
+        #expect(host.user(named: huge) == nil)
+        #expect(host.group(named: huge) == nil)
+        #expect(host.groups(ofUser: huge, primaryGroup: 7) == [7])
+        #expect(host.user(named: "root")?.userID == 0)
+        #expect(host.user(named: "ro\0ot") == nil)
+    }
 }

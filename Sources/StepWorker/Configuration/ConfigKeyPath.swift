@@ -1,3 +1,5 @@
+import POSIXSupport
+
 /// Where a value lives in the configuration file, as users read it: `activity[1].concurrency`,
 /// `activity[0].exit_codes."75"`. Array indices count from 0.
 public struct ConfigKeyPath: Hashable, Sendable, CustomStringConvertible, Comparable {
@@ -35,7 +37,8 @@ public struct ConfigKeyPath: Hashable, Sendable, CustomStringConvertible, Compar
             switch component {
             case .key(let key):
                 if !text.isEmpty { text += "." }
-                text += Self.render(key: key)
+                // A key from the file is a value from outside: quoted up to a bound.
+                text += Self.render(key: key.boundedPrefix())
             case .index(let index):
                 text += "[\(index)]"
             }

@@ -41,7 +41,7 @@ public struct ConfigurationLoader: Sendable {
             throw ConfigurationError(problems: [
                 ConfigurationProblem(
                     file: file, line: error.line, keyPath: .root,
-                    message: "TOML syntax error at column \(error.column): \(error.message)")
+                    message: "TOML syntax error at column \(error.column): \(error.message.boundedPrefix())")
             ])
         }
         var problems = ProblemList()

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import POSIXSupport
 import StepFunctions
 
 extension ConfigurationValidator {
@@ -13,7 +14,7 @@ extension ConfigurationValidator {
             if arn == nil {
                 problems.add(
                     path.appending("arn"),
-                    "malformed activity ARN \"\(text)\" (expected arn:<partition>:states:<region>:<12-digit account>:activity:<name>)")
+                    "malformed activity ARN \"\(text.boundedPrefix())\" (expected arn:<partition>:states:<region>:<12-digit account>:activity:<name>)")
             }
         } else {
             problems.add(path.appending("arn"), "missing (every [[activity]] needs its activity ARN)")
@@ -21,7 +22,7 @@ extension ConfigurationValidator {
 
         let name = raw.name ?? arn?.name ?? ""
         if let given = raw.name, given.isEmpty || given.count > 80 || given.contains(where: { $0.isWhitespace }) {
-            problems.add(path.appending("name"), "must be 1 to 80 characters without spaces, got \"\(given)\"")
+            problems.add(path.appending("name"), "must be 1 to 80 characters without spaces, got \"\(given.boundedPrefix())\"")
         }
 
         let executablePath = validateCommand(
@@ -50,7 +51,7 @@ extension ConfigurationValidator {
 
         let workingDirectory = raw.workingDirectory ?? stateDirectory
         if raw.workingDirectory != nil, !workingDirectory.hasPrefix("/") {
-            problems.add(path.appending("working_directory"), "must be an absolute path, got \"\(workingDirectory)\"")
+            problems.add(path.appending("working_directory"), "must be an absolute path, got \"\(workingDirectory.boundedPrefix())\"")
         }
 
         let identity = validateIdentity(user: raw.user, group: raw.group, at: path)
@@ -61,7 +62,7 @@ extension ConfigurationValidator {
             if let mode = OutputMode(rawValue: text) {
                 output = mode
             } else {
-                problems.add(path.appending("output"), "must be \"json\" or \"text\", got \"\(text)\"")
+                problems.add(path.appending("output"), "must be \"json\" or \"text\", got \"\(text.boundedPrefix())\"")
             }
         }
         let maxOutput = raw.maxOutput ?? ConfigurationDefaults.maxOutput
@@ -93,7 +94,7 @@ extension ConfigurationValidator {
             } else {
                 let suggestion = HandlerProtocol.allCases.map(\.rawValue).min { EditDistance.distance(text, $0) < EditDistance.distance(text, $1) }
                 let hint = suggestion.map { EditDistance.distance(text, $0) <= 2 ? " (did you mean \"\($0)\"?)" : "" } ?? ""
-                problems.add(path.appending("protocol"), "must be \"stdio\" or \"lambda\", got \"\(text)\"\(hint)")
+                problems.add(path.appending("protocol"), "must be \"stdio\" or \"lambda\", got \"\(text.boundedPrefix())\"\(hint)")
             }
         }
         guard let limit = raw.maxTasksPerProcess else { return (handlerProtocol, nil) }
@@ -124,16 +125,16 @@ extension ConfigurationValidator {
             resolved = program.hasPrefix("/") ? program : Self.directory(of: file) + "/" + program
         } else {
             guard let found = ExecutableLookup.find(program, in: ConfigurationDefaults.handlerPath, host: host) else {
-                problems.add(first, "\"\(program)\" not found on the handlers' PATH \(ConfigurationDefaults.handlerPath)")
+                problems.add(first, "\"\(program.boundedPrefix())\" not found on the handlers' PATH \(ConfigurationDefaults.handlerPath)")
                 return nil
             }
             resolved = found
         }
         switch host.fileStatus(resolved) {
         case .executable: return resolved
-        case .missing: problems.add(first, "\(resolved) does not exist")
-        case .directory: problems.add(first, "\(resolved) is a directory")
-        case .notExecutable: problems.add(first, "\(resolved) is not executable")
+        case .missing: problems.add(first, "\(resolved.boundedPrefix()) does not exist")
+        case .directory: problems.add(first, "\(resolved.boundedPrefix()) is a directory")
+        case .notExecutable: problems.add(first, "\(resolved.boundedPrefix()) is not executable")
         }
         return nil
     }
@@ -155,12 +156,12 @@ extension ConfigurationValidator {
         var userEntry: (userID: UInt32, groupID: UInt32, home: String?)?
         if let user {
             userEntry = host.user(named: user)
-            if userEntry == nil { problems.add(path.appending("user"), "unknown user \"\(user)\"") }
+            if userEntry == nil { problems.add(path.appending("user"), "unknown user \"\(user.boundedPrefix())\"") }
         }
         var groupID: UInt32?
         if let group {
             groupID = host.group(named: group)
-            if groupID == nil { problems.add(path.appending("group"), "unknown group \"\(group)\"") }
+            if groupID == nil { problems.add(path.appending("group"), "unknown group \"\(group.boundedPrefix())\"") }
         }
         if (user != nil && userEntry == nil) || (group != nil && groupID == nil) { return nil }
         let primary = groupID ?? userEntry?.groupID ?? 0
@@ -197,7 +198,7 @@ extension ConfigurationValidator {
             guard key.allSatisfy({ $0.isASCII && $0.isNumber }), key.count <= 3, let code = Int32(key),
                 range.contains(Int(code))
             else {
-                problems.add(path.appending(key), "exit status must be an integer from 1 to 255, got \"\(key)\"")
+                problems.add(path.appending(key), "exit status must be an integer from 1 to 255, got \"\(key.boundedPrefix())\"")
                 continue
             }
             guard !name.isEmpty, name.count <= ConfigurationDefaults.maxErrorNameLength else {

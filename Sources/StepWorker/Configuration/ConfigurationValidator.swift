@@ -1,4 +1,5 @@
 import Logging
+import POSIXSupport
 import StepFunctions
 
 /// Turns the raw mirror into the validated model: defaults, ranges, cross-checks, host checks.
@@ -26,7 +27,7 @@ struct ConfigurationValidator {
         for rawActivity in raw.activities {
             guard let activity = validateActivity(rawActivity, stateDirectory: worker.stateDirectory) else { continue }
             if let first = names[activity.name] {
-                problems.add(rawActivity.path.appending("name"), "duplicate name \"\(activity.name)\" (also \(first))")
+                problems.add(rawActivity.path.appending("name"), "duplicate name \"\(activity.name.boundedPrefix())\" (also \(first))")
             } else {
                 names[activity.name] = rawActivity.path
             }
@@ -44,7 +45,7 @@ struct ConfigurationValidator {
     private mutating func validateAWS(_ raw: RawConfiguration.AWS) -> AWSSettings {
         let path = ConfigKeyPath.root.appending("aws")
         if let region = raw.region, region.isEmpty || !region.unicodeScalars.allSatisfy(Self.isRegionScalar) {
-            problems.add(path.appending("region"), "malformed region \"\(region)\" (expected e.g. \"eu-west-1\")")
+            problems.add(path.appending("region"), "malformed region \"\(region.boundedPrefix())\" (expected e.g. \"eu-west-1\")")
         }
         if let profile = raw.profile, profile.isEmpty {
             problems.add(path.appending("profile"), "must not be empty")
@@ -52,7 +53,7 @@ struct ConfigurationValidator {
         if let endpoint = raw.endpoint,
             !(endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://")) || endpoint.count < 9
         {
-            problems.add(path.appending("endpoint"), "expected an http:// or https:// URL, got \"\(endpoint)\"")
+            problems.add(path.appending("endpoint"), "expected an http:// or https:// URL, got \"\(endpoint.boundedPrefix())\"")
         }
         return AWSSettings(
             region: raw.region, profile: raw.profile, endpoint: raw.endpoint,
@@ -74,7 +75,7 @@ struct ConfigurationValidator {
         }
         let stateDirectory = raw.stateDirectory ?? Self.defaultStateDirectory(host.environment)
         if !stateDirectory.hasPrefix("/") {
-            problems.add(path.appending("state_directory"), "must be an absolute path, got \"\(stateDirectory)\"")
+            problems.add(path.appending("state_directory"), "must be an absolute path, got \"\(stateDirectory.boundedPrefix())\"")
         }
         let shutdownGrace = raw.shutdownGrace ?? ConfigurationDefaults.shutdownGrace
         let levelName = raw.logLevel ?? ConfigurationDefaults.logLevel.rawValue
@@ -82,7 +83,7 @@ struct ConfigurationValidator {
         if level == nil {
             problems.add(
                 path.appending("log_level"),
-                "must be one of \(ConfigurationDefaults.logLevels.joined(separator: ", ")), got \"\(levelName)\"")
+                "must be one of \(ConfigurationDefaults.logLevels.joined(separator: ", ")), got \"\(levelName.boundedPrefix())\"")
         }
         return WorkerSettings(
             name: name, stateDirectory: stateDirectory, shutdownGrace: shutdownGrace,
@@ -104,7 +105,7 @@ struct ConfigurationValidator {
         guard let address = Self.hostAndPort(listen) else {
             problems.add(
                 .root.appending("metrics").appending("listen"),
-                "expected host:port with a port from 1 to 65535 (e.g. \"127.0.0.1:9464\"), got \"\(listen)\"")
+                "expected host:port with a port from 1 to 65535 (e.g. \"127.0.0.1:9464\"), got \"\(listen.boundedPrefix())\"")
             return nil
         }
         return address

@@ -20,19 +20,30 @@ public struct SystemHostFacts: HostFacts {
 
     public var isRoot: Bool { geteuid() == 0 }
 
+    /// No user or group name is longer (LOGIN_NAME_MAX), and a longer one is not looked up:
+    /// systemd's NSS module asserts on a name past its alloca limit and aborts the process, so a
+    /// 10 MB `user` in the configuration brought down `stepworker check` and the daemon's reload.
+    static let maxNameBytes = 256
+
+    /// Whether `name` can be a user or group name worth asking NSS about.
+    static func isLookupName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= maxNameBytes && !name.utf8.contains(0)
+    }
+
     /// `getpwnam` keeps its answer in a static buffer: called while a configuration is loaded,
     /// never from the tasks (each took the home directory from it per spawn, racing the others).
     public func user(named name: String) -> (userID: UInt32, groupID: UInt32, home: String?)? {
-        guard let entry = getpwnam(name) else { return nil }
+        guard Self.isLookupName(name), let entry = getpwnam(name) else { return nil }
         return (entry.pointee.pw_uid, entry.pointee.pw_gid, entry.pointee.pw_dir.map { String(cString: $0) })
     }
 
     public func group(named name: String) -> UInt32? {
-        guard let entry = getgrnam(name) else { return nil }
+        guard Self.isLookupName(name), let entry = getgrnam(name) else { return nil }
         return entry.pointee.gr_gid
     }
 
     public func groups(ofUser name: String, primaryGroup: UInt32) -> [UInt32] {
+        guard Self.isLookupName(name) else { return [primaryGroup] }
         var count: Int32 = 64
         while true {
             var groups = [gid_t](repeating: 0, count: Int(count))

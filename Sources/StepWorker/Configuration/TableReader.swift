@@ -1,3 +1,4 @@
+import POSIXSupport
 /// Reads one TOML table's keys with the types the configuration expects, recording a problem for
 /// every wrong type and, at `finish()`, for every key it was not asked about (with a suggestion).
 struct TableReader {
@@ -80,11 +81,11 @@ struct TableReader {
             return .seconds(seconds)
         case .string(let text)?:
             guard let duration = DurationSyntax.parse(text) else {
-                problems.add(path.appending(key), "\(DurationSyntax.help), got \"\(text)\"")
+                problems.add(path.appending(key), "\(DurationSyntax.help), got \"\(text.boundedPrefix())\"")
                 return nil
             }
             guard duration <= Self.maxDuration else {
-                problems.add(path.appending(key), "must be at most 366 days, got \"\(text)\"")
+                problems.add(path.appending(key), "must be at most 366 days, got \"\(text.boundedPrefix())\"")
                 return nil
             }
             return duration
@@ -100,7 +101,7 @@ struct TableReader {
         case .integer(let bytes)?: return bytes
         case .string(let text)?:
             guard let bytes = ByteSizeSyntax.parse(text) else {
-                problems.add(path.appending(key), "\(ByteSizeSyntax.help), got \"\(text)\"")
+                problems.add(path.appending(key), "\(ByteSizeSyntax.help), got \"\(text.boundedPrefix())\"")
                 return nil
             }
             return bytes

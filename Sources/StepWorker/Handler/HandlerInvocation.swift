@@ -27,6 +27,9 @@ public struct HandlerInvocation: Sendable {
     public var taskID: String?
     /// `worker.name`, for the environment of warm processes.
     public var workerName: String?
+    /// The stderr rate limit a warm slot shares with the process it runs (a new budget per task
+    /// it hands over); nil for a stdio handler, whose run has one of its own.
+    var stderrGate: StderrLineGate?
 
     public init(
         executablePath: String, arguments: [String], environment: [String: String], workingDirectory: String?,

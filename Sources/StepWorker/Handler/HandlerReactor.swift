@@ -100,7 +100,7 @@ final class HandlerReactor: Sendable {
                 if sessions.values[index].isDone {
                     done.append(sessions.keys[index])
                 } else {
-                    let next = sessions.values[index].deadlines.pollTimeout(now: now)
+                    let next = sessions.values[index].pollTimeout(now: now)
                     if next >= 0, timeout < 0 || next < timeout { timeout = next }
                 }
                 sessions.formIndex(after: &index)
@@ -179,11 +179,12 @@ final class HandlerReactor: Sendable {
         var session = ended
         session.closeAll()  // out of the epoll set with the close
         if let line = session.stderr.flush() { session.logger.info("\(line)") }
+        session.reportDroppedLines(now: POSIX.nowMilliseconds(), final: true)
         let status = SubprocessRunner.reap(session.processID)
         session.run.finish(with: HandlerRunResult(
             termination: SubprocessRunner.termination(status, endedBy: session.deadlines.endedBy, session.invocation),
             stdout: session.capture.bytes, stdoutBytes: session.capture.totalBytes,
-            stderrTail: session.stderr.tailText, duration: ContinuousClock().now - session.started,
-            processID: session.processID))
+            stderrTail: session.stderr.tailText, stderrLinesDropped: session.stderrGate.droppedLines,
+            duration: ContinuousClock().now - session.started, processID: session.processID))
     }
 }

@@ -8,6 +8,9 @@ public struct HandlerRunResult: Sendable, Equatable {
     public var stdoutBytes: Int
     /// The last bytes (up to 4 KiB) of stderr, decoded leniently.
     public var stderrTail: String
+    /// How many stderr lines (or pieces of split lines) the rate limit kept out of the log
+    /// (`LineRateLimiter.Policy.handlerStderr`); the tail has them all the same.
+    public var stderrLinesDropped: Int
     public var duration: Duration
     /// The handler's pid (also its process group and session), when it started.
     public var processID: Int32?
@@ -16,13 +19,14 @@ public struct HandlerRunResult: Sendable, Equatable {
 
     public init(
         termination: HandlerTermination, stdout: [UInt8] = [], stdoutBytes: Int? = nil, stderrTail: String = "",
-        duration: Duration = .zero, processID: Int32? = nil, launchErrno: Int32? = nil
+        stderrLinesDropped: Int = 0, duration: Duration = .zero, processID: Int32? = nil, launchErrno: Int32? = nil
     ) {
         self.launchErrno = launchErrno
         self.termination = termination
         self.stdout = stdout
         self.stdoutBytes = stdoutBytes ?? stdout.count
         self.stderrTail = stderrTail
+        self.stderrLinesDropped = stderrLinesDropped
         self.duration = duration
         self.processID = processID
     }

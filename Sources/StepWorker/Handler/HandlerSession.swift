@@ -28,6 +28,8 @@ struct HandlerSession {
     var inputOffset = 0
     var capture: OutputCapture
     var stderr = StderrCollector()
+    /// Whether each stderr line is logged (`LineRateLimiter`); a warm slot's own, else the run's.
+    let stderrGate: StderrLineGate
     var deadlines: HandlerDeadlines
     /// The drain deadline passed: finish with what was read.
     var stopWaiting = false
@@ -43,6 +45,7 @@ struct HandlerSession {
         self.invocation = invocation
         self.started = started
         self.capture = OutputCapture(limit: invocation.maxOutput)
+        self.stderrGate = invocation.stderrGate ?? StderrLineGate(now: startedAt)
         self.deadlines = HandlerDeadlines(
             startedAt: startedAt, timeout: invocation.timeout?.milliseconds,
             killGrace: invocation.killGrace.milliseconds, drainGrace: invocation.drainGrace.milliseconds,
@@ -61,6 +64,26 @@ struct HandlerSession {
         let reason = deadlines.acceptsStopRequest ? run.stopReason : nil
         perform(deadlines.event(reason.map { .stopRequested($0, now: now) } ?? .tick(now: now)))
         if !deadlines.leaderExited, pidFD == nil, Self.hasExited(processID) { leaderDidExit(now: now) }
+        reportDroppedLines(now: now)
+    }
+
+    /// poll(2)'s timeout at `now`: the deadlines', or sooner when dropped lines are due to be reported.
+    func pollTimeout(now: Int64) -> Int32 {
+        let timeout = deadlines.pollTimeout(now: now)
+        guard let due = stderrGate.reportDue else { return timeout }
+        let report = Int32(clamping: max(0, due - now))
+        return timeout < 0 ? report : min(timeout, report)
+    }
+
+    /// Logs how many stderr lines were dropped, when a report is due (or, `final`, whatever
+    /// is left at the end of the run).
+    func reportDroppedLines(now: Int64, final: Bool = false) {
+        let count = stderrGate.withLimiter { final ? $0.takeFinalReport() : $0.takeReport(now: now) }
+        guard let count else { return }
+        logger.warning("Handler stderr is over its rate limit; lines were dropped from the log", metadata: [
+            "dropped": "\(count)", "burst": "\(stderrGate.policy.burst)",
+            "lines_per_second": "\(stderrGate.policy.linesPerSecond)",
+        ])
     }
 
     mutating func leaderDidExit(now: Int64) {
@@ -115,14 +138,18 @@ struct HandlerSession {
         }
     }
 
+    /// Reads stderr and logs the lines the rate limit lets through. Dropped lines are read all
+    /// the same: the pipe never fills because of the limit, so the handler never blocks on it.
     mutating func readStderr(_ buffer: UnsafeMutableRawBufferPointer) {
         guard let fd = stderrFD else { return }
+        let now = POSIX.nowMilliseconds()
+        defer { reportDroppedLines(now: now) }
         for _ in 0..<16 {
             let count = read(fd, buffer.baseAddress, buffer.count)
             if count > 0 {
-                for line in stderr.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) {
-                    logger.info("\(line)")
-                }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                let lines = stderrGate.withLimiter { limiter in stderr.append(chunk, limiter: &limiter, now: now) }
+                for line in lines { logger.info("\(line)") }
                 continue
             }
             if count == 0 || (errno != EAGAIN && errno != EINTR) { PosixIO.closeIfOpen(&stderrFD) }

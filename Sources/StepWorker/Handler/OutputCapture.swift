@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A handler's stdout, kept up to a limit: bytes past it are counted and dropped, so a handler
 /// writing gigabytes costs the daemon `limit` bytes of memory, never more.
 struct OutputCapture: Sendable {
@@ -22,11 +28,20 @@ struct OutputCapture: Sendable {
 }
 
 /// A handler's stderr: cut into lines for the log (overlong lines split, any bytes decoded
-/// leniently), and its last bytes kept for the failure cause.
+/// leniently), each line (or piece of a split one) let through or dropped by a
+/// `LineRateLimiter` when it begins, and its last bytes kept for the failure cause whatever was
+/// dropped. A dropped line costs a scan for its newline and nothing else: it is neither copied
+/// nor decoded, so a handler flooding stderr costs the daemon little more than the reads.
 struct StderrCollector: Sendable {
     let maxLineBytes: Int
     let tailBytes: Int
     private var pending: [UInt8] = []
+    /// The current line was admitted or refused (its first byte has been read).
+    private var decided = false
+    /// The current line was refused: its bytes are skipped up to its end.
+    private var skipping = false
+    /// Bytes of the current line so far, kept or skipped.
+    private var lineBytes = 0
     private var tail: [UInt8] = []
 
     init(maxLineBytes: Int = 8192, tailBytes: Int = 4096) {
@@ -34,30 +49,54 @@ struct StderrCollector: Sendable {
         self.tailBytes = max(0, tailBytes)
     }
 
-    /// Adds bytes; returns the complete lines they finish, without their newlines.
-    mutating func append(_ chunk: UnsafeRawBufferPointer) -> [String] {
+    /// Adds bytes read at `now`; returns the complete lines they finish that `limiter` let
+    /// through, without their newlines.
+    mutating func append(_ chunk: UnsafeRawBufferPointer, limiter: inout LineRateLimiter, now: Int64) -> [String] {
         appendTail(chunk)
+        guard let base = chunk.baseAddress else { return [] }
         var lines: [String] = []
-        for byte in chunk {
-            if byte == UInt8(ascii: "\n") {
-                lines.append(Self.decode(pending))
-                pending.removeAll(keepingCapacity: true)
+        var offset = 0
+        while offset < chunk.count {
+            if !decided {
+                decided = true
+                skipping = !limiter.admit(now: now)
+            }
+            let span = min(maxLineBytes - lineBytes, chunk.count - offset)
+            let newline = memchr(base + offset, Int32(UInt8(ascii: "\n")), span)
+            var end = offset + span
+            if let newline { end = base.distance(to: UnsafeRawPointer(newline)) }
+            if !skipping { pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[offset..<end])) }
+            lineBytes += end - offset
+            if newline != nil {
+                offset = end + 1
+                endLine(&lines)
             } else {
-                pending.append(byte)
-                if pending.count >= maxLineBytes {
-                    lines.append(Self.decode(pending))
-                    pending.removeAll(keepingCapacity: true)
-                }
+                offset = end
+                if lineBytes >= maxLineBytes { endLine(&lines) }
             }
         }
         return lines
     }
 
+    private mutating func endLine(_ lines: inout [String]) {
+        if !skipping {
+            lines.append(Self.decode(pending))
+            pending.removeAll(keepingCapacity: true)
+        }
+        lineBytes = 0
+        decided = false
+        skipping = false
+    }
+
     /// The unfinished last line, if any (at EOF).
     mutating func flush() -> String? {
-        guard !pending.isEmpty else { return nil }
-        defer { pending.removeAll() }
-        return Self.decode(pending)
+        defer {
+            pending.removeAll()
+            lineBytes = 0
+            decided = false
+            skipping = false
+        }
+        return skipping || pending.isEmpty ? nil : Self.decode(pending)
     }
 
     /// The last `tailBytes` bytes of stderr as text, starting on a character boundary.

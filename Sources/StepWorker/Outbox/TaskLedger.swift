@@ -52,23 +52,25 @@ public struct TaskLedger: Sendable {
 
     /// Ends a task: keeps its result (durably) and delivers it, or forgets the task. Throws only
     /// `CancellationError`, when the delivery was cancelled: the result then stays on disk for
-    /// the next start. `started` is when the task was received (for `STEPWORKER_DURATION_MS`).
+    /// the next start. `started` is when the task was received (for `STEPWORKER_DURATION_MS`);
+    /// `stderrLinesDropped`, how many of its handler's stderr lines the rate limit kept out of
+    /// the log (`STEPWORKER_STDERR_DROPPED`).
     public func settle(
         _ fate: TaskFate, token: TaskToken, activity: ActivityConfiguration, started: ContinuousClock.Instant,
-        logger: Logger
+        stderrLinesDropped: Int = 0, logger: Logger
     ) async throws -> Settlement {
         let storage = self.storage
         let arn = activity.arn.description
         guard case .report(let result) = fate else {
             storage.forget(token: token, failed: Self.logFailure(logger, "Could not clear the task from the ledger"))
-            Self.logFinished(.gone, started: started, logger: logger)
+            Self.logFinished(.gone, started: started, stderrLinesDropped: stderrLinesDropped, logger: logger)
             return .gone
         }
         await io(logger, "Could not keep the result; delivering it without crash protection") {
             try await storage.store(result, token: token, activityArn: arn)
         }
         let settlement = try await deliver(result, token: token, activity: activity.name, logger: logger)
-        Self.logFinished(settlement, started: started, logger: logger)
+        Self.logFinished(settlement, started: started, stderrLinesDropped: stderrLinesDropped, logger: logger)
         return settlement
     }
 
@@ -136,7 +138,9 @@ public struct TaskLedger: Sendable {
     }
 
     /// The one journal entry per finished task: `journalctl MESSAGE_ID=74cec274… STEPWORKER_OUTCOME=failed`.
-    static func logFinished(_ settlement: Settlement, started: ContinuousClock.Instant?, logger: Logger) {
+    static func logFinished(
+        _ settlement: Settlement, started: ContinuousClock.Instant?, stderrLinesDropped: Int = 0, logger: Logger
+    ) {
         var metadata: Logger.Metadata = [JournalMessageID.metadataKey: "\(JournalMessageID.taskOutcome)"]
         switch settlement {
         case .reported(.success):
@@ -152,6 +156,7 @@ public struct TaskLedger: Sendable {
         if let started {
             metadata["STEPWORKER_DURATION_MS"] = "\((ContinuousClock.now - started).milliseconds)"
         }
+        if stderrLinesDropped > 0 { metadata["STEPWORKER_STDERR_DROPPED"] = "\(stderrLinesDropped)" }
         logger.info("Task finished", metadata: metadata)
     }
 }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 public import Logging
+import POSIXSupport
 public import StepFunctions
 import POSIXSupport
 import Systemd
@@ -78,11 +79,15 @@ public struct TaskRun: Sendable {
         metrics.handlerRan(for: ContinuousClock.now - started)
         noteLaunch(runResult, logger: logger)
         logger.debug("Handler finished", metadata: [
-            "termination": "\(runResult.termination)", "handler_us": "\(ServiceNotification.microseconds(runResult.duration))",
+            // A warm runtime's error name is in a `functionError` termination: quoted up to a bound.
+            "termination": .string("\(runResult.termination)".boundedPrefix(1024)),
+            "handler_us": "\(ServiceNotification.microseconds(runResult.duration))",
         ])
         let fate = TaskFate.decide(runResult, activity: activity)
         let settled = ContinuousClock.now
-        let settlement = try await ledger.settle(fate, token: task.token, activity: activity, started: started, logger: logger)
+        let settlement = try await ledger.settle(
+            fate, token: task.token, activity: activity, started: started,
+            stderrLinesDropped: runResult.stderrLinesDropped, logger: logger)
         // For `make bench` (docs/benchmark.md): where a task's time went, in microseconds. The
         // handler's time is spawn to exit as the runner measured it; the rest is the worker's.
         logger.debug("Task timing", metadata: [

@@ -80,6 +80,25 @@ struct TaskRunTests {
         }
     }
 
+    /// Issue 32: a handler flooding stderr gets a bounded share of the log, and its task's one
+    /// `Task finished` entry says how many lines were dropped (`STEPWORKER_STDERR_DROPPED`).
+    @Test func theTaskFinishedEntryCountsTheStderrLinesDropped() async throws {
+        try await withHarness { h in
+            let (run, activity) = try h.taskRun(script: "yes | head -n 200000 >&2; echo '{}'")
+            let (_, task) = try await h.receiveTask()
+            #expect(try await run.run(task, activity: activity, stop: HandlerStopSwitch()) == .reported(.success(output: "{}")))
+            let logged = h.log.all.filter { $0.message == "y" }.count
+            let finished = try #require(h.log.all.first { $0.message == "Task finished" })
+            #expect(finished.metadata["STEPWORKER_STDERR_DROPPED"] == "\(200_000 - logged)")
+            #expect(logged < 2000)
+            // A quiet task's entry has no such field.
+            let (quiet, quietActivity) = try h.taskRun(script: "echo hi >&2; echo '{}'")
+            let (_, next) = try await h.receiveTask()
+            _ = try await quiet.run(next, activity: quietActivity, stop: HandlerStopSwitch())
+            #expect(h.log.all.filter { $0.message == "Task finished" }.last?.metadata["STEPWORKER_STDERR_DROPPED"] == nil)
+        }
+    }
+
     @Test func heartbeatsGoOutWhileTheHandlerRuns() async throws {
         try await withHarness { h in
             // The handler runs until the test has seen three beats, so a loaded machine that delays

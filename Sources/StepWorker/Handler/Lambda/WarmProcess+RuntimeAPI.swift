@@ -42,10 +42,12 @@ extension WarmProcess {
             inner.withLock { $0.machine.initErrorPosted() }
             events.unready(self)
             let type = Self.errorType(request)
+            let cause = TaskFate.functionErrorCause(request.body)
+            // The runtime's words: quoted up to a bound in the log, whole in the tasks it fails.
             logger.error("A warm process failed to initialize", metadata: [
-                "error": "\(type)", "cause": "\(TaskFate.functionErrorCause(request.body))",
+                "error": "\(type.boundedPrefix())", "cause": "\(cause.boundedPrefix(1024))",
             ])
-            events.failedToStart(self, "the runtime failed to initialize: \(type): \(TaskFate.functionErrorCause(request.body))")
+            events.failedToStart(self, "the runtime failed to initialize: \(type): \(cause)")
             // Runtimes exit after an init error; one that stays is ended after its kill grace.
             let grace = inner.withLock { $0.spec.killGrace }
             Task {

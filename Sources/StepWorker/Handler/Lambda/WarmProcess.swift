@@ -43,6 +43,9 @@ final class WarmProcess: Sendable {
     let events: Events
     let logger: Logger
     let logContext = WarmLogHandler.Context()
+    /// The stderr rate limit of the slot's process: a new budget per process and per task handed
+    /// over, whose dropped count goes to that task's result.
+    let stderrGate = StderrLineGate()
     let inner: Mutex<Inner>
     private let loop = Mutex<Task<Void, Never>?>(nil)
 
@@ -114,6 +117,7 @@ final class WarmProcess: Sendable {
         case .notWaiting: return .notWaiting
         case .taskStopped: return .taskStopped
         }
+        stderrGate.restart()
         logContext.set(["STEPWORKER_TASK_ID": "\(task.requestID)"])
         if let limit = task.invocation.timeout {
             let timer = Task {
@@ -154,7 +158,8 @@ final class WarmProcess: Sendable {
             }
             inner.withLock { $0.server = server }
             server.processRunning(true)  // its first connect may come before `start` returns
-            let handler = runner.start(spec.invocation(port: server.port, logger: processLogger))
+            stderrGate.restart()
+            let handler = runner.start(spec.invocation(port: server.port, logger: processLogger, stderrGate: stderrGate))
             let retiredMeanwhile = inner.withLock { inner in
                 inner.machine.processStarted()
                 inner.process = handler

@@ -52,12 +52,15 @@ struct WarmSpec: Sendable, Equatable {
         return variables
     }
 
-    func invocation(port: Int, logger: Logger) -> HandlerInvocation {
+    /// `stderrGate` is the slot's: it limits the process's stderr lines per task it holds.
+    func invocation(port: Int, logger: Logger, stderrGate: StderrLineGate? = nil) -> HandlerInvocation {
         var environment = self.environment
         environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(port)"
-        return HandlerInvocation(
+        var invocation = HandlerInvocation(
             executablePath: executablePath, arguments: arguments, environment: environment,
             workingDirectory: workingDirectory, identity: identity, input: [], timeout: nil, killGrace: killGrace,
             maxOutput: 64 << 10, logger: logger)
+        invocation.stderrGate = stderrGate
+        return invocation
     }
 }

@@ -58,9 +58,12 @@ final class WarmTaskRun: RunningHandler {
         _ termination: HandlerTermination, stdout: [UInt8] = [], stdoutBytes: Int? = nil, stderrTail: String = "",
         processID: Int32? = nil
     ) -> Bool {
+        // The lines the rate limit dropped since this task was handed over (any still in the
+        // pipe when the answer came count for the process, and are reported with it).
+        let dropped = state.withLock { $0.process }?.stderrGate.droppedLines ?? 0
         let result = HandlerRunResult(
             termination: termination, stdout: stdout, stdoutBytes: stdoutBytes, stderrTail: stderrTail,
-            duration: ContinuousClock.now - started, processID: processID)
+            stderrLinesDropped: dropped, duration: ContinuousClock.now - started, processID: processID)
         let waiters: [CheckedContinuation<HandlerRunResult, Never>]? = state.withLock { state in
             guard state.result == nil else { return nil }
             state.result = result
