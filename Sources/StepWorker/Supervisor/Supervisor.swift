@@ -89,7 +89,9 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         self.logLevel = logLevel
         self.metrics = metrics
         let delivery = ResultDelivery(service: service, clock: clock, logger: logger, metrics: metrics)
-        let ledger = try TaskLedger(stateDirectory: configuration.worker.stateDirectory, delivery: delivery, metrics: metrics)
+        let ledger = try TaskLedger(
+            stateDirectory: configuration.worker.stateDirectory,
+            concurrency: configuration.activities.reduce(0) { $0 + $1.concurrency }, delivery: delivery, metrics: metrics)
         let taskRun = TaskRun(
             service: service, runner: runner, ledger: ledger, clock: clock,
             workerName: configuration.worker.name, daemonEnvironment: daemonEnvironment, logger: logger, metrics: metrics)
