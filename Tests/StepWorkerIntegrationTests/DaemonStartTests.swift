@@ -60,6 +60,36 @@ struct DaemonStartTests {
         }
     }
 
+    /// A SIGTERM while the journal is read ends the start at once, as a clean stop (exit 0),
+    /// the journal left as it was. 60 MiB of forged headers (within the bound for the two
+    /// tasks configured) take this debug build about 25 s to read, and the stop waited for it.
+    @Test func aSIGTERMWhileTheJournalIsReadStopsTheStartAtOnce() async throws {
+        try await DaemonProcessTests.withHarness { h in
+            let (config, _) = try await h.configuration("sigterm", script: "cat", grace: "5s")
+            let state = h.directory.path + "/state"
+            #expect(mkdir(state, 0o700) == 0)
+            let journal = state + "/ledger.journal"
+            let header = Array("SWL1".utf8) + [0x00, 0x00, 0x40, 0x00, 0xDE, 0xAD, 0xBE, 0xEF]  // claims 4 MiB
+            let block = Data(Array([[UInt8]](repeating: header, count: 1 << 16).joined()))  // 768 KiB
+            var contents = Data()
+            for _ in 0..<80 { contents.append(block) }
+            contents.append(Data(count: 4 << 20))
+            try contents.write(to: URL(fileURLWithPath: journal))
+
+            let notify = try NotifySocket(path: h.directory.path + "/notify")
+            let process = try h.start(config: config, notify: notify)
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            #expect(try await waitUntil(timeout: .seconds(20)) { h.daemonLog.contains("Using Step Functions") }, "\(h.daemonLog)")
+            let asked = ContinuousClock.now
+            #expect(await h.stop(process, notify: notify, timeout: .seconds(10)) == 0, "\(h.daemonLog)")
+            #expect(ContinuousClock.now - asked < .seconds(5))
+            #expect(h.daemonLog.contains("Stopped during the start"), "\(h.daemonLog)")
+            #expect(!notify.assignments.contains("READY=1"))
+            let size = try FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int
+            #expect(size == contents.count, "the journal is left as it was")
+        }
+    }
+
     /// Writes `bytes` of 12-byte frame headers where the records end, each claiming as much of
     /// the rest of the file (4 MiB more of zeros) as a frame may, with a checksum that does not hold.
     static func appendForgedHeaders(to path: String, bytes: Int) throws {

@@ -37,15 +37,21 @@ struct JournalFile: Sendable {
 
     /// Opens `path` (`JournalOpening`: created durably when missing; anything but a regular file
     /// of at most `maxSize` bytes moved aside unread), and reads what it holds, once; the next
-    /// batch goes where its data ends.
-    static func open(_ path: String, in directory: String, maxSize: Int) throws(DurableFileError) -> (JournalFile, Found) {
+    /// batch goes where its data ends. `stop`, asked while reading, gives up with ECANCELED.
+    static func open(
+        _ path: String, in directory: String, maxSize: Int, stop: () -> Bool = { false }
+    ) throws(DurableFileError) -> (JournalFile, Found) {
         let opened = try JournalOpening.open(path, in: directory, maxSize: maxSize)
         var found = Found(movedAside: opened.movedAside)
         if opened.size > 0 {
             do throws(SystemCallError) {
-                let bytes = try JournalOpening.read(opened.fd, size: opened.size).bytes
-                found.parsed = JournalFormat.parse(bytes)
-                found.unreadable = found.parsed.unreadable.map { Array(bytes[$0]) }
+                let bytes = try JournalOpening.read(opened.fd, size: opened.size, stop: stop).bytes
+                var checksums: RangeChecksums?
+                guard let parsed = JournalFormat.parse(bytes, checksums: &checksums, stop: stop) else {
+                    throw SystemCallError(call: "read", errno: ECANCELED)
+                }
+                found.parsed = parsed
+                found.unreadable = parsed.unreadable.map { Array(bytes[$0]) }
             } catch {
                 Glibc.close(opened.fd)
                 throw DurableFileError(operation: error.call, path: path, errno: error.errno)

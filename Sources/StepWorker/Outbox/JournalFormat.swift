@@ -69,10 +69,11 @@ enum JournalFormat {
 
     static func parse(_ bytes: [UInt8]) -> Parsed {
         var checksums: RangeChecksums?
-        return parse(bytes, checksums: &checksums)
+        return parse(bytes, checksums: &checksums)!
     }
 
-    /// `parse`, leaving in `checksums` what checked the frames (how many bytes it checksummed).
+    /// `parse`, leaving in `checksums` what checked the frames (how many bytes it checksummed);
+    /// nil if `stop` (asked after every MiB) said to give up (a SIGTERM during the start).
     ///
     /// Linear in `bytes.count` whatever the bytes: a frame's checksum is looked up in
     /// `RangeChecksums` (one pass over the buffer, then a constant per candidate frame) rather
@@ -80,16 +81,19 @@ enum JournalFormat {
     /// headers. A frame whose checksum holds but whose payload is not a record was written as a
     /// frame by somebody: it is damage as a whole, and nothing inside it is looked at again (a
     /// nest of such frames would otherwise cost their payload's UTF-8 validation each).
-    static func parse(_ bytes: [UInt8], checksums: inout RangeChecksums?) -> Parsed {
+    static func parse(_ bytes: [UInt8], checksums: inout RangeChecksums?, stop: () -> Bool = { false }) -> Parsed? {
         bytes.withUnsafeBytes { raw in
             var sums = RangeChecksums(raw)
             defer { checksums = sums }
-            return parse(bytes, raw, &sums)
+            return parse(bytes, raw, &sums, stop)
         }
     }
 
-    private static func parse(_ bytes: [UInt8], _ raw: UnsafeRawBufferPointer, _ checksums: inout RangeChecksums) -> Parsed {
+    private static func parse(
+        _ bytes: [UInt8], _ raw: UnsafeRawBufferPointer, _ checksums: inout RangeChecksums, _ stop: () -> Bool
+    ) -> Parsed? {
         var parsed = Parsed()
+        var nextCheck = 1 << 20
         var damaged: Int?  // where the bytes being skipped began
         var offset = 0
         func endDamage(at end: Int) {
@@ -103,6 +107,10 @@ enum JournalFormat {
             damaged = nil
         }
         while offset < bytes.count {
+            if offset >= nextCheck {
+                if stop() { return nil }
+                nextCheck = offset + 1 << 20
+            }
             if damaged == nil && bytes[offset] == 0 {
                 offset = zerosEnd(in: raw, from: offset)  // no frame starts with a zero
                 continue

@@ -85,8 +85,9 @@ enum JournalOpening {
     /// The bytes of the regular file open as `fd`, whose size is `size` (at most the bound
     /// `open` checked): its data extents (`SEEK_DATA`/`SEEK_HOLE`; the whole file where the file
     /// system has neither) read in chunks of 1 MiB, holes in between as zeros without reading
-    /// them, and a trailing hole only as far as a frame could reach into it.
-    static func read(_ fd: Int32, size: Int) throws(SystemCallError) -> Contents {
+    /// them, and a trailing hole only as far as a frame could reach into it. `stop` is asked
+    /// before each chunk: true gives up with ECANCELED.
+    static func read(_ fd: Int32, size: Int, stop: () -> Bool = { false }) throws(SystemCallError) -> Contents {
         var extents: [Range<Int>] = []
         var position = 0
         while position < size {
@@ -108,6 +109,7 @@ enum JournalOpening {
         for extent in extents {
             var at = extent.lowerBound
             while at < extent.upperBound {
+                if stop() { throw SystemCallError(call: "read", errno: ECANCELED) }
                 let count = min(extent.upperBound - at, 1 << 20)
                 let got = bytes.withUnsafeMutableBytes { raw in pread(fd, raw.baseAddress! + at, count, off_t(at)) }
                 if got < 0 {

@@ -52,14 +52,16 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
     /// Uses (and creates) `ledger.journal` under `stateDirectory`, reading it once. Records
     /// already in it stay (a later compaction keeps them); `recover()` turns them into results
     /// to send. A journal larger than `maxSize`, or not a regular file, is moved aside unread.
+    /// `stop`, asked while the journal is read, gives the start up (ECANCELED).
     package init(
-        stateDirectory: String, compactAbove: Int = 4 << 20, maxSize: Int = LedgerJournal.maxSize(concurrency: 1)
+        stateDirectory: String, compactAbove: Int = 4 << 20, maxSize: Int = LedgerJournal.maxSize(concurrency: 1),
+        stop: () -> Bool = { false }
     ) throws(DurableFileError) {
         Self.ignoreFileSizeSignal
         self.stateDirectory = stateDirectory
         journalPath = stateDirectory + "/ledger.journal"
         try DurableFile.makeDirectory(stateDirectory)
-        let (file, found) = try JournalFile.open(journalPath, in: stateDirectory, maxSize: maxSize)
+        let (file, found) = try JournalFile.open(journalPath, in: stateDirectory, maxSize: maxSize, stop: stop)
         var reported = found
         reported.parsed.records = []  // folded into the state below
         self.found = reported

@@ -30,10 +30,13 @@ public struct TaskLedger: Sendable {
 
     /// Uses (and creates) the journal `ledger.journal` under `stateDirectory` (`LedgerJournal`),
     /// for `concurrency` tasks at once (every activity's), which bounds the journal's size.
+    /// `stop`, asked while the journal is read, gives up (ECANCELED): a SIGTERM during the start.
     public init(
-        stateDirectory: String, concurrency: Int = 1, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics()
+        stateDirectory: String, concurrency: Int = 1, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics(),
+        stop: () -> Bool = { false }
     ) throws(DurableFileError) {
-        let journal = try LedgerJournal(stateDirectory: stateDirectory, maxSize: LedgerJournal.maxSize(concurrency: concurrency))
+        let maxSize = LedgerJournal.maxSize(concurrency: concurrency)
+        let journal = try LedgerJournal(stateDirectory: stateDirectory, maxSize: maxSize, stop: stop)
         self.init(storage: journal, delivery: delivery, metrics: metrics)
     }
 

@@ -41,7 +41,7 @@ import Testing
 
     func work(_ bytes: [UInt8]) -> (JournalFormat.Parsed, Int) {
         var checksums: RangeChecksums?
-        let parsed = JournalFormat.parse(bytes, checksums: &checksums)
+        let parsed = JournalFormat.parse(bytes, checksums: &checksums)!
         return (parsed, checksums?.bytesChecksummed ?? 0)
     }
 
