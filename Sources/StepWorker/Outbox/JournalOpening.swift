@@ -4,9 +4,10 @@ import POSIXSupport
 /// The journal's opening at start, whatever is at its path: the state directory is the
 /// daemon's, but whoever can write it must not be able to stall the start. Nothing here blocks
 /// or reads without bound:
-/// - the path is opened with `O_NONBLOCK | O_NOFOLLOW` and checked with `fstat` before any
-///   read: a FIFO (whose `open` for writing blocked the start for ever, SIGTERM unanswered), a
-///   directory, a socket, a device or a symbolic link is moved aside, unread;
+/// - the path is looked at (`lstat`), opened with `O_NONBLOCK | O_NOFOLLOW` and checked with
+///   `fstat` before any read: a FIFO (whose `open` for writing blocked the start for ever,
+///   SIGTERM unanswered), a directory, a socket, a device or a symbolic link is moved aside,
+///   unread;
 /// - a regular file larger than the most the daemon can have written (`maxSize`) is moved
 ///   aside unread (a 2 GiB sparse tail was read whole: 4.1 GB resident);
 /// - the rest is read once, in chunks, skipping holes (`SEEK_DATA`/`SEEK_HOLE`).
@@ -47,38 +48,42 @@ enum JournalOpening {
                 return Opened(fd: created, size: 0, movedAside: movedAside)
             }
             guard errno == EEXIST else { throw DurableFileError(operation: "open", path: path, errno: errno) }
-            let problem: String
-            let fd = Glibc.open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
-            if fd < 0 {
-                let error = errno
-                var status = stat()
-                guard lstat(path, &status) == 0, let kind = kind(status.st_mode) else {
-                    throw DurableFileError(operation: "open", path: path, errno: error)
-                }
-                problem = "is \(kind), not a regular file"
-            } else {
-                var status = stat()
-                guard fstat(fd, &status) == 0 else {
+            // Looked at before it is opened, so a FIFO or a device is never opened at all; then
+            // opened without blocking or following a link and looked at again, in case it was
+            // swapped in between.
+            var status = stat()
+            var problem = lstat(path, &status) == 0 ? kind(status.st_mode).map { "is \($0), not a regular file" } : nil
+            if problem == nil {
+                let fd = Glibc.open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+                if fd < 0 {
                     let error = errno
-                    Glibc.close(fd)
-                    throw DurableFileError(operation: "fstat", path: path, errno: error)
-                }
-                if let kind = kind(status.st_mode) {
+                    guard lstat(path, &status) == 0, let kind = kind(status.st_mode) else {
+                        throw DurableFileError(operation: "open", path: path, errno: error)
+                    }
                     problem = "is \(kind), not a regular file"
-                } else if Int(status.st_size) > maxSize {
-                    problem = "is \(status.st_size) bytes, more than the \(maxSize) the daemon can have written"
                 } else {
-                    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-                    return Opened(fd: fd, size: Int(status.st_size), movedAside: movedAside)
+                    guard fstat(fd, &status) == 0 else {
+                        let error = errno
+                        Glibc.close(fd)
+                        throw DurableFileError(operation: "fstat", path: path, errno: error)
+                    }
+                    if let kind = kind(status.st_mode) {
+                        problem = "is \(kind), not a regular file"
+                    } else if Int(status.st_size) > maxSize {
+                        problem = "is \(status.st_size) bytes, more than the \(maxSize) the daemon can have written"
+                    } else {
+                        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+                        return Opened(fd: fd, size: Int(status.st_size), movedAside: movedAside)
+                    }
+                    Glibc.close(fd)
                 }
-                Glibc.close(fd)
             }
             // Once only: something that keeps putting files there is an error, not a loop.
             guard movedAside == nil else { throw DurableFileError(operation: "open", path: path, errno: EEXIST) }
             let aside = freeAsidePath(for: path)
             guard rename(path, aside) == 0 else { throw DurableFileError(operation: "rename", path: path, errno: errno) }
             try DurableFile.syncDirectory(directory)
-            movedAside = "\(path) \(problem); moved unread to \(aside)"
+            movedAside = "\(path) \(problem ?? "is not a regular file"); moved unread to \(aside)"
         }
     }
 
