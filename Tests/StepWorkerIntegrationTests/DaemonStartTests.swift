@@ -50,19 +50,20 @@ struct DaemonStartTests {
             let started = ContinuousClock.now
             let process = try h.start(config: config, notify: notify)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-            #expect(await notify.waitFor(timeout: .seconds(20)) { $0 == "READY=1" }, "\(h.daemonLog)")
+            #expect(await notify.waitFor(timeout: .seconds(40)) { $0 == "READY=1" }, "\(h.daemonLog)")
             let ready = ContinuousClock.now - started
-            #expect(ready < .seconds(15), "\(ready)")
+            #expect(ready < .seconds(30), "\(ready)")  // about 2 s for this debug build
             #expect(h.daemonLog.contains("Delivering results left by a previous run"), "the kept result was read")
             #expect(h.daemonLog.contains("Unreadable ledger record moved aside"), "\(h.daemonLog)")
             #expect(await h.stop(process, notify: notify, timeout: .seconds(10)) == 0, "\(h.daemonLog)")
-            print("forged headers: ready after \(ready)")
         }
     }
 
     /// A SIGTERM while the journal is read ends the start at once, as a clean stop (exit 0),
     /// the journal left as it was. 60 MiB of forged headers (within the bound for the two
     /// tasks configured) take this debug build about 25 s to read, and the stop waited for it.
+    /// (A release build reads them too fast for a signal to land in the read: the tests run
+    /// the debug one.)
     @Test func aSIGTERMWhileTheJournalIsReadStopsTheStartAtOnce() async throws {
         try await DaemonProcessTests.withHarness { h in
             let (config, _) = try await h.configuration("sigterm", script: "cat", grace: "5s")
@@ -81,8 +82,8 @@ struct DaemonStartTests {
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             #expect(try await waitUntil(timeout: .seconds(20)) { h.daemonLog.contains("Using Step Functions") }, "\(h.daemonLog)")
             let asked = ContinuousClock.now
-            #expect(await h.stop(process, notify: notify, timeout: .seconds(10)) == 0, "\(h.daemonLog)")
-            #expect(ContinuousClock.now - asked < .seconds(5))
+            #expect(await h.stop(process, notify: notify, timeout: .seconds(20)) == 0, "\(h.daemonLog)")
+            #expect(ContinuousClock.now - asked < .seconds(10))  // about 1 s; generous for a loaded machine
             #expect(h.daemonLog.contains("Stopped during the start"), "\(h.daemonLog)")
             #expect(!notify.assignments.contains("READY=1"))
             let size = try FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int

@@ -109,14 +109,15 @@ import Testing
         #expect(parsed.unreadable == [0..<frame.count])
     }
 
-    /// The secondary check, in time: 4 MiB of forged headers took 93 s to read (past systemd's
-    /// start timeout), at every restart.
+    /// The secondary check, in time, with a generous bound: 4 MiB of forged headers took 93 s
+    /// to read in a release build (past systemd's start timeout), at every restart; 1 MiB of
+    /// them took this debug build 81 s.
     @Test func fourMebibytesOfForgedHeadersParseInSeconds() {
         let (bytes, forged) = forgedJournal(forged: 4 << 20)
         var parsed = JournalFormat.Parsed()
         let elapsed = ContinuousClock().measure { parsed = JournalFormat.parse(bytes) }
         #expect(parsed.unreadable == [forged])
-        #expect(elapsed < .seconds(10), "\(elapsed)")
+        #expect(elapsed < .seconds(30), "\(elapsed)")  // 2-5 s in a debug build on a busy machine
     }
 
     /// The lookup gives what checksumming the bytes gives, for any range and any prefix.
