@@ -62,10 +62,14 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let supervisor = try await Self.makeSupervisor(
                 configuration, environment: environment, http: http, connectionLimit: connections, logLevel: logLevel,
-                metrics: metrics, logger: logger)
+                metrics: metrics, logger: logger, stop: { stopTarget.isRequested })
             stopTarget.attach { supervisor.stop() }
             reloadTarget.attach { supervisor.reload() }
             await supervisor.run()
+            failed = false
+        } catch where stopTarget.isRequested {
+            // A SIGTERM during the start (reading the ledger gives up for it): a clean stop.
+            logger.notice("Stopped during the start", metadata: ["error": "\(error)"])
             failed = false
         } catch {
             logger.critical("Cannot start", metadata: ["error": "\(error)"])
@@ -94,7 +98,7 @@ struct RunCommand: AsyncParsableCommand {
 
     private static func makeSupervisor(
         _ configuration: Configuration, environment: [String: String], http: HTTP1Client, connectionLimit: Int,
-        logLevel: LogLevelSwitch, metrics: WorkerMetrics, logger: Logger
+        logLevel: LogLevelSwitch, metrics: WorkerMetrics, logger: Logger, stop: @escaping @Sendable () -> Bool
     ) async throws -> Supervisor<EventLoopClock> {
         let aws = configuration.aws
         let region = try await RegionResolver.resolve(
@@ -117,6 +121,6 @@ struct RunCommand: AsyncParsableCommand {
             notifier: SystemdNotifier(logger: logger),
             clock: EventLoopClock(), watchdogTimeout: Watchdog<ContinuousClock>.timeoutFromEnvironment(),
             daemonEnvironment: environment, connectionLimit: connectionLimit, logLevel: logLevel, metrics: metrics,
-            logger: logger)
+            logger: logger, stop: stop)
     }
 }

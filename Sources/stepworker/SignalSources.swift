@@ -57,6 +57,11 @@ final class SignalTarget: Sendable {
         action?()
     }
 
+    /// Whether a request came (from any thread; the start asks it while it reads the ledger).
+    var isRequested: Bool {
+        state.withLock { $0.requested }
+    }
+
     /// From now on, requests call `action`; one that came earlier calls it at once.
     func attach(_ action: @escaping @Sendable () -> Void) {
         let requested = state.withLock { state in

@@ -88,14 +88,21 @@ final class JournalCommitter: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Runs `body` on the committer's thread with the file to itself, makes the state it
-    /// returns the ledger's, and returns its value. Blocks the caller until then.
-    func exclusively<T>(_ body: @escaping (inout JournalFile) throws(DurableFileError) -> (LedgerState, T)) throws(DurableFileError) -> T {
+    /// Runs `body` on the committer's thread with the file to itself and the ledger's state (the
+    /// file's records folded, with every record queued before the call, which is written by
+    /// then), makes the state it returns the ledger's, and returns its value. Blocks the caller
+    /// until then.
+    func exclusively<T>(
+        _ body: @escaping (inout JournalFile, LedgerState) throws(DurableFileError) -> (LedgerState, T)
+    ) throws(DurableFileError) -> T {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var outcome: Result<T, DurableFileError>?
         lock.lock()
         jobs.append { [self] in
-            let result = Result { () throws(DurableFileError) in try body(&file) }
+            lock.lock()
+            let current = state
+            lock.unlock()
+            let result = Result { () throws(DurableFileError) in try body(&file, current) }
             if case .success(let (state, _)) = result {
                 lock.lock()
                 self.state = state
@@ -143,7 +150,7 @@ final class JournalCommitter: @unchecked Sendable {
                 lock.lock()
                 continue
             }
-            // A job sees every record queued before it (`recover` folds the file it reads).
+            // A job sees every record queued before it, written (`recover` folds them into what it rewrites).
             guard !jobs.isEmpty else { break }  // stopping, and nothing left
             let job = jobs.removeFirst()
             lock.unlock()

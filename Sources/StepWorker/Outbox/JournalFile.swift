@@ -26,31 +26,49 @@ struct JournalFile: Sendable {
     /// again until another `zeroedAhead` of records is written.
     private var zeroingFailedAt: Int?
 
-    /// Opens `path`, creating it durably (the file and its directory fsynced), and reads what it
-    /// holds; the next batch goes where its data ends.
-    static func open(_ path: String, in directory: String) throws(DurableFileError) -> (JournalFile, JournalFormat.Parsed) {
-        var fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd >= 0 {
-            guard fsync(fd) == 0 else {
-                let error = errno
-                Glibc.close(fd)
-                throw DurableFileError(operation: "fsync", path: path, errno: error)
+    /// What the journal held when it was opened: its records and damage (`parsed`), the
+    /// damaged bytes themselves (to keep aside), and what was moved aside unread to open it
+    /// (`JournalOpening`). Read once: recovery works from this, not from a second read.
+    struct Found {
+        var parsed = JournalFormat.Parsed()
+        var unreadable: [[UInt8]] = []
+        var movedAside: String?
+    }
+
+    /// Opens `path` (`JournalOpening`: created durably when missing; anything but a regular file
+    /// of at most `maxSize` bytes moved aside unread), and reads what it holds, once; the next
+    /// batch goes where its data ends. `stop`, asked while reading, gives up with ECANCELED.
+    static func open(
+        _ path: String, in directory: String, maxSize: Int, stop: () -> Bool = { false }
+    ) throws(DurableFileError) -> (JournalFile, Found) {
+        let opened = try JournalOpening.open(path, in: directory, maxSize: maxSize)
+        var found = Found(movedAside: opened.movedAside)
+        if opened.size > 0 {
+            do throws(SystemCallError) {
+                let bytes = try JournalOpening.read(opened.fd, size: opened.size, stop: stop).bytes
+                var checksums: RangeChecksums?
+                guard let parsed = JournalFormat.parse(bytes, checksums: &checksums, stop: stop) else {
+                    throw SystemCallError(call: "read", errno: ECANCELED)
+                }
+                found.parsed = parsed
+                found.unreadable = parsed.unreadable.map { Array(bytes[$0]) }
+            } catch {
+                Glibc.close(opened.fd)
+                throw DurableFileError(operation: error.call, path: path, errno: error.errno)
             }
-            try DurableFile.syncDirectory(directory)
-        } else if errno == EEXIST {
-            fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
         }
-        guard fd >= 0 else { throw DurableFileError(operation: "open", path: path, errno: errno) }
-        let parsed: JournalFormat.Parsed
-        do throws(DurableFileError) {
-            parsed = JournalFormat.parse(try DurableFile.read(path))
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
-        let length = max(parsed.end, Int(lseek(fd, 0, SEEK_END)))
-        let file = JournalFile(path: path, directory: directory, fd: fd, size: parsed.end, length: length, compactedSize: parsed.end)
-        return (file, parsed)
+        let end = found.parsed.end
+        let length = max(end, opened.size)
+        let file = JournalFile(path: path, directory: directory, fd: opened.fd, size: end, length: length, compactedSize: end)
+        return (file, found)
+    }
+
+    /// Whether `path` still names the file open here: another ledger on the same directory (as
+    /// tests make) may have replaced it since.
+    func isStillAtItsPath() -> Bool {
+        var open = stat(), named = stat()
+        guard fstat(fd, &open) == 0, lstat(path, &named) == 0 else { return false }
+        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
     }
 
     /// Writes `bytes` where the records end (durably if `sync`). On failure the file is cut back

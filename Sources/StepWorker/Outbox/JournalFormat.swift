@@ -68,7 +68,32 @@ enum JournalFormat {
     }
 
     static func parse(_ bytes: [UInt8]) -> Parsed {
+        var checksums: RangeChecksums?
+        return parse(bytes, checksums: &checksums)!
+    }
+
+    /// `parse`, leaving in `checksums` what checked the frames (how many bytes it checksummed);
+    /// nil if `stop` (asked after every MiB) said to give up (a SIGTERM during the start).
+    ///
+    /// Linear in `bytes.count` whatever the bytes: a frame's checksum is looked up in
+    /// `RangeChecksums` (one pass over the buffer, then a constant per candidate frame) rather
+    /// than computed over its claimed payload, which may hold any number of other candidate
+    /// headers. A frame whose checksum holds but whose payload is not a record was written as a
+    /// frame by somebody: it is damage as a whole, and nothing inside it is looked at again (a
+    /// nest of such frames would otherwise cost their payload's UTF-8 validation each).
+    static func parse(_ bytes: [UInt8], checksums: inout RangeChecksums?, stop: () -> Bool = { false }) -> Parsed? {
+        bytes.withUnsafeBytes { raw in
+            var sums = RangeChecksums(raw)
+            defer { checksums = sums }
+            return parse(bytes, raw, &sums, stop)
+        }
+    }
+
+    private static func parse(
+        _ bytes: [UInt8], _ raw: UnsafeRawBufferPointer, _ checksums: inout RangeChecksums, _ stop: () -> Bool
+    ) -> Parsed? {
         var parsed = Parsed()
+        var nextCheck = 1 << 20
         var damaged: Int?  // where the bytes being skipped began
         var offset = 0
         func endDamage(at end: Int) {
@@ -82,14 +107,24 @@ enum JournalFormat {
             damaged = nil
         }
         while offset < bytes.count {
+            if offset >= nextCheck {
+                if stop() { return nil }
+                nextCheck = offset + 1 << 20
+            }
             if damaged == nil && bytes[offset] == 0 {
-                offset = zerosEnd(in: bytes, from: offset)  // no frame starts with a zero
-            } else if let (record, next) = frame(in: bytes, at: offset) {
+                offset = zerosEnd(in: raw, from: offset)  // no frame starts with a zero
+                continue
+            }
+            switch frame(in: bytes, raw, at: offset, &checksums) {
+            case .record(let record, let next):
                 endDamage(at: offset)
                 parsed.records.append(record)
                 offset = next
                 parsed.end = next
-            } else {
+            case .notARecord(let next):
+                if damaged == nil { damaged = offset }
+                offset = next
+            case nil:
                 if damaged == nil { damaged = offset }
                 offset += 1
                 while offset < bytes.count && bytes[offset] != magic[0] { offset += 1 }
@@ -101,29 +136,31 @@ enum JournalFormat {
 
     /// Where the run of zero bytes at `offset` ends (the zeroed space ahead is most of a file
     /// read at start), eight bytes at a time.
-    private static func zerosEnd(in bytes: [UInt8], from offset: Int) -> Int {
-        bytes.withUnsafeBytes { raw in
-            var at = offset
-            while at + 8 <= raw.count && raw.loadUnaligned(fromByteOffset: at, as: UInt64.self) == 0 { at += 8 }
-            while at < raw.count && raw[at] == 0 { at += 1 }
-            return at
-        }
+    private static func zerosEnd(in raw: UnsafeRawBufferPointer, from offset: Int) -> Int {
+        var at = offset
+        while at + 8 <= raw.count && raw.loadUnaligned(fromByteOffset: at, as: UInt64.self) == 0 { at += 8 }
+        while at < raw.count && raw[at] == 0 { at += 1 }
+        return at
     }
 
-    /// The record whose frame starts at `offset`, and where the next frame starts.
-    private static func frame(in bytes: [UInt8], at offset: Int) -> (JournalRecord, Int)? {
+    /// What starts at an offset: a frame holding a record (and where the next frame starts), a
+    /// frame whose checksum holds over bytes that are not a record (and where it ends), or nil.
+    private enum Frame {
+        case record(JournalRecord, next: Int)
+        case notARecord(next: Int)
+    }
+
+    private static func frame(in bytes: [UInt8], _ raw: UnsafeRawBufferPointer, at offset: Int, _ checksums: inout RangeChecksums) -> Frame? {
         guard bytes.count - offset >= headerSize, bytes[offset..<offset + 4].elementsEqual(magic) else { return nil }
         let length = Int(uint32(bytes, offset + 4))
         guard length <= maxPayload, bytes.count - offset - headerSize >= length else { return nil }
         let end = offset + headerSize + length
-        let crc = bytes.withUnsafeBytes { raw in
-            let lengthCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[offset + 4..<offset + 8]))
-            return CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[offset + headerSize..<end]), continuing: lengthCRC)
-        }
+        let lengthBytes = UnsafeRawBufferPointer(rebasing: raw[offset + 4..<offset + 8])
+        let crc = checksums.checksum(prefix: lengthBytes, then: offset + headerSize..<end, in: raw)
         guard crc == uint32(bytes, offset + 8) else { return nil }
         var reader = Reader(bytes: bytes, offset: offset + headerSize, end: end)
-        guard let record = reader.record(), reader.offset == end else { return nil }
-        return (record, end)
+        guard let record = reader.record(), reader.offset == end else { return .notARecord(next: end) }
+        return .record(record, next: end)
     }
 
     private struct Reader {

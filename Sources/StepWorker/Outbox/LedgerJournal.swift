@@ -20,10 +20,12 @@ package import StepFunctions
 /// Once the journal has grown past `compactAbove` (and twice its size after the last
 /// compaction), the committer rewrites it with one record per kept task: a new file fsynced,
 /// renamed over the journal, the directory fsynced. A crash at any point leaves the old journal
-/// or the new one, whole. At start (`recover()`) the journal is read, whatever does not check
-/// out is copied aside (`ledger.journal.N.corrupt`) and named, tasks left running become
-/// `Worker.Interrupted`, the layouts of earlier versions (`inflight/`, `outbox/`) are taken in
-/// and removed, and the journal is rewritten.
+/// or the new one, whole. The journal is opened and read once, when the ledger is made
+/// (`JournalOpening`: without blocking, anything but a regular file of at most `maxSize` bytes
+/// moved aside unread); at start `recover()` copies whatever did not check out aside
+/// (`ledger.journal.N.corrupt`) and names it, tasks left running become `Worker.Interrupted`,
+/// the layouts of earlier versions (`inflight/`, `outbox/`) are taken in and removed, and the
+/// journal is rewritten.
 ///
 /// Records hold whole task tokens, which the service needs; the state directory is mode 0700
 /// and the journal 0600.
@@ -31,17 +33,41 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
     package let stateDirectory: String
     package let journalPath: String
     private let committer: JournalCommitter
+    /// What opening the journal found that `recover()` reports (damaged bytes, a file moved
+    /// aside): reported once. Only `recover()`, on the committer's thread, touches it.
+    private var found: JournalFile.Found
+    private let maxSize: Int
 
-    /// Uses (and creates) `ledger.journal` under `stateDirectory`. Records already in it stay
-    /// (a later compaction keeps them); `recover()` turns them into results to send.
-    package init(stateDirectory: String, compactAbove: Int = 4 << 20) throws(DurableFileError) {
+    /// The most a journal can hold that the daemon wrote, for `concurrency` tasks at once (every
+    /// activity's): a task keeps one record, at most 512 KiB (256 KiB of output, 32 Ki
+    /// characters of cause, token, ARN); the file grows to twice its compacted size before it
+    /// is rewritten, and the results of an earlier run may be kept next to this run's tasks
+    /// (4 × records), plus 64 MiB for compaction's 4 MiB threshold, zeroed space ahead, a batch
+    /// and a wide margin. A larger file was not written by the daemon: reading it would only
+    /// let its writer stall the start or fill the memory.
+    package static func maxSize(concurrency: Int) -> Int {
+        (64 << 20) + 4 * max(concurrency, 1) * (512 << 10)
+    }
+
+    /// Uses (and creates) `ledger.journal` under `stateDirectory`, reading it once. Records
+    /// already in it stay (a later compaction keeps them); `recover()` turns them into results
+    /// to send. A journal larger than `maxSize`, or not a regular file, is moved aside unread.
+    /// `stop`, asked while the journal is read, gives the start up (ECANCELED).
+    package init(
+        stateDirectory: String, compactAbove: Int = 4 << 20, maxSize: Int = LedgerJournal.maxSize(concurrency: 1),
+        stop: () -> Bool = { false }
+    ) throws(DurableFileError) {
         Self.ignoreFileSizeSignal
         self.stateDirectory = stateDirectory
         journalPath = stateDirectory + "/ledger.journal"
         try DurableFile.makeDirectory(stateDirectory)
-        let (file, parsed) = try JournalFile.open(journalPath, in: stateDirectory)
+        let (file, found) = try JournalFile.open(journalPath, in: stateDirectory, maxSize: maxSize, stop: stop)
+        var reported = found
+        reported.parsed.records = []  // folded into the state below
+        self.found = reported
+        self.maxSize = maxSize
         do throws(SystemCallError) {
-            committer = try JournalCommitter(file: file, state: LedgerState(parsed.records), compactAbove: compactAbove)
+            committer = try JournalCommitter(file: file, state: LedgerState(found.parsed.records), compactAbove: compactAbove)
         } catch {
             throw DurableFileError(operation: error.call, path: journalPath, errno: error.errno)
         }
@@ -81,25 +107,37 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
         await committer.flush()
     }
 
+    /// Works from what opening the journal read (the ledger's state: its records and every one
+    /// written since), not from a second read of the file; unless the journal at the path is no
+    /// longer the file this ledger opened (another ledger on the directory replaced it, as tests
+    /// do), which is then opened and read as at the start.
     package func recover() throws -> LedgerRecovery {
-        let stateDirectory = stateDirectory, journalPath = journalPath
-        return try committer.exclusively { (file: inout JournalFile) throws(DurableFileError) -> (LedgerState, LedgerRecovery) in
+        let stateDirectory = stateDirectory, journalPath = journalPath, maxSize = maxSize
+        return try committer.exclusively { (file: inout JournalFile, current: LedgerState) throws(DurableFileError) -> (LedgerState, LedgerRecovery) in
             DurableFile.removeLeftovers(in: stateDirectory)
-            let bytes = try DurableFile.read(journalPath)
-            let parsed = JournalFormat.parse(bytes)
-            var unreadable: [String] = []
-            if !parsed.unreadable.isEmpty {
-                let aside = try Self.keepAside(parsed.unreadable.map { Array(bytes[$0]) }, next: journalPath)
-                unreadable.append(contentsOf: parsed.unreadable.map { "\(journalPath) bytes \($0.lowerBound)..<\($0.upperBound) (kept in \(aside))" })
+            var found = self.found
+            var state = current
+            if !file.isStillAtItsPath() {
+                let (fresh, again) = try JournalFile.open(journalPath, in: stateDirectory, maxSize: maxSize)
+                file.close()
+                file = fresh
+                state = LedgerState(again.parsed.records)
+                found = JournalFile.Found(parsed: again.parsed, unreadable: again.unreadable, movedAside: found.movedAside ?? again.movedAside)
             }
-            var state = LedgerState(parsed.records)
+            var unreadable: [String] = []
+            if !found.unreadable.isEmpty {
+                let aside = try Self.keepAside(found.unreadable, next: journalPath)
+                let ranges = found.parsed.unreadable
+                unreadable.append(contentsOf: ranges.map { "\(journalPath) bytes \($0.lowerBound)..<\($0.upperBound) (kept in \(aside))" })
+            }
+            self.found = JournalFile.Found()
             let legacy = LegacyLedgerFiles.read(stateDirectory: stateDirectory)
             unreadable.append(contentsOf: legacy.unreadable)
             for record in legacy.records where state.entries[record.fingerprint]?.result == nil { state.apply(record) }
             state.interruptRunning()
             try file.replace(with: state)
             try LegacyLedgerFiles.remove(legacy.files)
-            return (state, LedgerRecovery(pending: state.pending, unreadable: unreadable))
+            return (state, LedgerRecovery(pending: state.pending, unreadable: unreadable, journalMovedAside: found.movedAside))
         }
     }
 
@@ -116,9 +154,7 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
 
     /// Copies unreadable bytes to the first free `ledger.journal.N.corrupt`; returns its path.
     private static func keepAside(_ chunks: [[UInt8]], next journalPath: String) throws(DurableFileError) -> String {
-        var n = 1
-        while access("\(journalPath).\(n).corrupt", F_OK) == 0 { n += 1 }
-        let path = "\(journalPath).\(n).corrupt"
+        let path = JournalOpening.freeAsidePath(for: journalPath)
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw DurableFileError(operation: "open", path: path, errno: errno) }
         defer { close(fd) }

@@ -43,4 +43,13 @@ package struct LedgerRecovery: Sendable {
     package var pending: [PendingResult]
     /// Records that could not be read, moved aside as `*.corrupt`.
     package var unreadable: [String]
+    /// The journal, moved aside unread (not a regular file, or larger than the daemon can have
+    /// written): what was there and where it went. Nil: it was read.
+    package var journalMovedAside: String?
+
+    package init(pending: [PendingResult], unreadable: [String], journalMovedAside: String? = nil) {
+        self.pending = pending
+        self.unreadable = unreadable
+        self.journalMovedAside = journalMovedAside
+    }
 }

@@ -28,9 +28,16 @@ public struct TaskLedger: Sendable {
     let delivery: ResultDelivery
     let metrics: WorkerMetrics
 
-    /// Uses (and creates) the journal `ledger.journal` under `stateDirectory` (`LedgerJournal`).
-    public init(stateDirectory: String, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics()) throws(DurableFileError) {
-        self.init(storage: try LedgerJournal(stateDirectory: stateDirectory), delivery: delivery, metrics: metrics)
+    /// Uses (and creates) the journal `ledger.journal` under `stateDirectory` (`LedgerJournal`),
+    /// for `concurrency` tasks at once (every activity's), which bounds the journal's size.
+    /// `stop`, asked while the journal is read, gives up (ECANCELED): a SIGTERM during the start.
+    public init(
+        stateDirectory: String, concurrency: Int = 1, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics(),
+        stop: () -> Bool = { false }
+    ) throws(DurableFileError) {
+        let maxSize = LedgerJournal.maxSize(concurrency: concurrency)
+        let journal = try LedgerJournal(stateDirectory: stateDirectory, maxSize: maxSize, stop: stop)
+        self.init(storage: journal, delivery: delivery, metrics: metrics)
     }
 
     package init(storage: any LedgerStorage, delivery: ResultDelivery, metrics: WorkerMetrics = WorkerMetrics()) {
@@ -80,6 +87,9 @@ public struct TaskLedger: Sendable {
         let storage = self.storage
         do {
             let found = try await BlockingIO.run { try storage.recover() }
+            if let movedAside = found.journalMovedAside {
+                logger.error("Ledger journal moved aside unread; results it held are not delivered", metadata: ["file": "\(movedAside)"])
+            }
             for file in found.unreadable {
                 logger.error("Unreadable ledger record moved aside", metadata: ["file": "\(file)"])
             }

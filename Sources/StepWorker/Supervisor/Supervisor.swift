@@ -70,6 +70,8 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
     ///   - connectionLimit: the HTTP client's connection limit (see `connectionsNeeded(for:)`).
     ///   - logLevel: where a reload's `worker.log_level` goes (`LoggingSetup.bootstrap`'s switch).
     ///   - metrics: where the worker's metrics go (docs/metrics.md).
+    ///   - stop: asked while the ledger's journal is read: true gives the start up, and `init`
+    ///     throws (a SIGTERM during the start, `DurableFileError` with ECANCELED).
     public init(
         configuration: Configuration, service: any ActivityService, runner: any ProcessRunner,
         notifier: any ServiceNotifier, clock: C, watchdogTimeout: Duration?, daemonEnvironment: [String: String],
@@ -77,7 +79,7 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         extendInterval: Duration = .seconds(10), deliveryAllowance: Duration = .seconds(90),
         pollBackoff: PollBackoff = PollBackoff(), loadConfiguration: (@Sendable () throws -> Configuration)? = nil,
         connectionLimit: Int? = nil, logLevel: LogLevelSwitch? = nil, metrics: WorkerMetrics = WorkerMetrics(),
-        launchPause: LaunchPause = LaunchPause(), logger: Logger
+        launchPause: LaunchPause = LaunchPause(), logger: Logger, stop: () -> Bool = { false }
     ) throws {
         self.launchPause = launchPause
         self.notifier = notifier
@@ -93,7 +95,10 @@ public final class Supervisor<C: Clock<Duration>>: Sendable {
         self.logLevel = logLevel
         self.metrics = metrics
         let delivery = ResultDelivery(service: service, clock: clock, logger: logger, metrics: metrics)
-        let ledger = try TaskLedger(stateDirectory: configuration.worker.stateDirectory, delivery: delivery, metrics: metrics)
+        let ledger = try TaskLedger(
+            stateDirectory: configuration.worker.stateDirectory,
+            concurrency: configuration.activities.reduce(0) { $0 + $1.concurrency }, delivery: delivery, metrics: metrics,
+            stop: stop)
         let taskRun = TaskRun(
             service: service, runner: runner, ledger: ledger, clock: clock,
             workerName: configuration.worker.name, daemonEnvironment: daemonEnvironment, logger: logger, metrics: metrics,
