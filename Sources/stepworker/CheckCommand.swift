@@ -18,10 +18,13 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         if !quiet { StandardStreams.writeOut(configuration.renderedTOML()) }
-        // The daemon raises its soft limit to the hard one; a configuration that needs more
-        // would run, but its tasks would fail or wait for descriptors. Said, not refused.
-        if let shortfall = DescriptorBudget(configuration).shortfall(limit: DescriptorLimit.current().hard) {
-            StandardStreams.writeError("\(configuration.file): warning: \(shortfall)\n")
+        // The daemon raises its soft limit to the hard one; a configuration that needs more runs
+        // with fewer slots (DescriptorBudget.fitting). Said, not refused.
+        let limit = DescriptorLimit.current().hard
+        if let shortfall = DescriptorBudget(configuration).shortfall(limit: limit) {
+            let running = DescriptorBudget.reductions(from: configuration, to: DescriptorBudget.fitting(configuration, limit: limit))
+            StandardStreams.writeError("\(configuration.file): warning: \(shortfall); "
+                + "the daemon would run \(running.joined(separator: "; "))\n")
         }
     }
 }

@@ -25,10 +25,10 @@ struct RunCommand: AsyncParsableCommand {
         if environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil {
             NIOSingletons.groupLoopCountSuggestion = 1
         }
-        let configuration = try options.load()
-        let logLevel = LoggingSetup.bootstrap(level: configuration.worker.logLevel)
+        let loaded = try options.load()
+        let logLevel = LoggingSetup.bootstrap(level: loaded.worker.logLevel)
         let logger = Logger(label: "stepworker")
-        Self.budgetDescriptors(configuration, logger: logger)
+        let configuration = Self.budgetDescriptors(loaded, logger: logger)
         // Bound before anything else, so a taken port stops the start before any task is received.
         var metricsServer: MetricsServer?
         var metrics = WorkerMetrics()
@@ -82,18 +82,26 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Raises the soft descriptor limit to the hard one (systemd's 1024 would not hold a
     /// thousand polls) and says when even that is less than the configuration may need.
-    private static func budgetDescriptors(_ configuration: Configuration, logger: Logger) {
+    /// Raises the soft descriptor limit to the hard one (systemd's 1024 would not hold a
+    /// thousand polls), keeps the reserve, and returns the configuration scaled down to what the
+    /// limit holds (`DescriptorBudget.fitting`), saying so when it had to.
+    private static func budgetDescriptors(_ configuration: Configuration, logger: Logger) -> Configuration {
         let (before, after) = DescriptorLimit.raise()
         DescriptorLimit.keepReserve(below: after.soft)
+        logger.debug("File descriptor limit", metadata: ["limit": "\(after.soft)", "started_with": "\(before.soft)"])
+        return fitted(configuration, limit: after.soft, logger: logger)
+    }
+
+    /// `configuration` as the descriptor limit lets it run (at start and at each reload).
+    static func fitted(_ configuration: Configuration, limit: UInt64, logger: Logger) -> Configuration {
         let budget = DescriptorBudget(configuration)
-        let metadata: Logger.Metadata = [
-            "limit": "\(after.soft)", "started_with": "\(before.soft)", "needed": "\(budget.total)",
-        ]
-        if let shortfall = budget.shortfall(limit: after.soft) {
-            logger.warning("Too few file descriptors for this configuration", metadata: metadata.merging(["problem": "\(shortfall)"]) { $1 })
-        } else {
-            logger.debug("File descriptor budget", metadata: metadata)
-        }
+        guard let shortfall = budget.shortfall(limit: limit) else { return configuration }
+        let fitted = DescriptorBudget.fitting(configuration, limit: limit)
+        logger.warning("Too few file descriptors for this configuration; running fewer slots", metadata: [
+            "limit": "\(limit)", "needed": "\(budget.total)", "problem": "\(shortfall)",
+            "running": "\(DescriptorBudget.reductions(from: configuration, to: fitted).joined(separator: "; "))",
+        ])
+        return fitted
     }
 
     private static func makeSupervisor(
@@ -120,7 +128,10 @@ struct RunCommand: AsyncParsableCommand {
             runner: LambdaRunner(workerName: configuration.worker.name, daemonEnvironment: environment, logger: logger),
             notifier: SystemdNotifier(logger: logger),
             clock: EventLoopClock(), watchdogTimeout: Watchdog<ContinuousClock>.timeoutFromEnvironment(),
-            daemonEnvironment: environment, connectionLimit: connectionLimit, logLevel: logLevel, metrics: metrics,
-            logger: logger, stop: stop)
+            daemonEnvironment: environment,
+            loadConfiguration: { [file = configuration.file] in
+                fitted(try ConfigurationLoader().load(path: file), limit: DescriptorLimit.current().soft, logger: logger)
+            },
+            connectionLimit: connectionLimit, logLevel: logLevel, metrics: metrics, logger: logger, stop: stop)
     }
 }

@@ -80,11 +80,11 @@ struct ResourceRulesTests {
 
     @Test func theBudgetCountsEveryPartTheConfigurationCanOpen() throws {
         let small = DescriptorBudget(try Self.activity("concurrency = 4"))
-        // 4 polls + 4 tasks + 8 is 16 connections, under the client's floor of 256.
-        #expect(small.serviceConnections == 256)
+        // 4 polls + 4 tasks' results or heartbeats + 8 for an earlier run's results.
+        #expect(small.serviceConnections == 16)
         #expect(small.handlers == 4 * DescriptorBudget.perHandler)
         #expect(small.warmListeners == 0 && small.metrics == 0)
-        #expect(small.total == 64 + 256 + 28 + 64)
+        #expect(small.total == 64 + 16 + 28 + 64)
         #expect(small.shortfall(limit: 1024) == nil)
 
         let warm = DescriptorBudget(try Self.activity("concurrency = 4\nprotocol = \"lambda\"", metrics: true))
@@ -93,10 +93,36 @@ struct ResourceRulesTests {
 
         // The case: a thousand slots need far more than systemd's soft limit.
         let wide = DescriptorBudget(try Self.activity("concurrency = 1000"))
-        #expect(wide.serviceConnections == 2 * (8 + 1000 + 1000))
+        #expect(wide.serviceConnections == 8 + 1000 + 1000)
         let problem = try #require(wide.shortfall(limit: 1024))
         #expect(problem.contains("up to \(wide.total) file descriptors") && problem.contains("the limit is 1024"), "\(problem)")
         #expect(problem.contains("LimitNOFILE="))
         #expect(wide.shortfall(limit: 524_288) == nil)
+    }
+
+    /// A configuration that cannot fit runs fewer slots, every activity by the same factor,
+    /// rather than polling for tasks it could not start.
+    @Test func aConfigurationBeyondTheLimitIsScaledDownToFit() throws {
+        let configuration = try Self.activity("concurrency = 100\npollers = 10")
+        #expect(DescriptorBudget.fitting(configuration, limit: 100_000) == configuration, "one that fits is left alone")
+        for limit: UInt64 in [200, 1024, 4096] {
+            let fitted = DescriptorBudget.fitting(configuration, limit: limit)
+            let activity = fitted.activities[0]
+            #expect(DescriptorBudget(fitted).total <= Int(limit), "limit \(limit): \(activity.concurrency) slots")
+            #expect(activity.pollers >= 1 && activity.pollers <= activity.concurrency)
+            // Not scaled further than it must be: one more slot each would not fit.
+            var bigger = fitted
+            bigger.activities[0].concurrency += 1
+            bigger.activities[0].pollers = min(10, bigger.activities[0].pollers + 1)
+            #expect(DescriptorBudget(bigger).total > Int(limit) || activity.concurrency == 100, "limit \(limit)")
+        }
+        // 200: (200 - 64 - 64 - 8) = 64 descriptors for 10 polls + 100 x (1 + 7).
+        let tiny = DescriptorBudget.fitting(configuration, limit: 200).activities[0]
+        #expect((tiny.concurrency, tiny.pollers) == (7, 1))
+        #expect(DescriptorBudget.reductions(from: configuration, to: DescriptorBudget.fitting(configuration, limit: 200))
+            == ["a: concurrency 100 -> 7, pollers 10 -> 1"])
+        // Never below one slot and one poller, however low the limit.
+        let none = DescriptorBudget.fitting(configuration, limit: 10).activities[0]
+        #expect((none.concurrency, none.pollers) == (1, 1))
     }
 }
