@@ -22,9 +22,10 @@ build: deps
 # (the warm-handler tests' Python runtime) in .build/venv; where it cannot, those tests are skipped
 # and say why.
 # The suites that run many real processes (the built daemon, warm Python runtimes, the chaos and
-# power-cut drills, Prometheus) run after the others rather than beside them, so on 2 cores they
-# do not starve the tests that bound their own time.
-HEAVY_TESTS = StepWorkerIntegrationTests|WarmHandlerTests
+# power-cut drills, Prometheus) or push megabytes through this process (stderr floods, forged
+# and sparse journals) run after the others rather than beside them, so on 2 cores they do not
+# starve the tests that bound their own time or measure this process's memory.
+HEAVY_TESTS = StepWorkerIntegrationTests|WarmHandlerTests|StderrFloodTests|WarmStderrFloodTests|JournalFormatLinearityTests|JournalOpeningTests
 test: test-deps
 	@scripts/python-venv.sh
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests

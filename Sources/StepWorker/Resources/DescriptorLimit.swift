@@ -19,14 +19,19 @@ public enum DescriptorLimit {
     /// reserve kept (tests in one process, `stepworker invoke`).
     static let launchCeiling = Atomic<Int32>(.max)
 
-    /// Keeps `DescriptorBudget.reserve` descriptors below `soft` out of handler starts: the
-    /// kernel hands out the lowest free number, so a pipe end numbered at or above
-    /// `soft - reserve` means fewer than `reserve` are left, and the start is refused as a
-    /// shortage (`LaunchPause`) rather than taking what results, the ledger, the log and the
-    /// runtime's own threads need. Connections are bounded by their own caps.
+    /// Keeps `reserve(below:)` descriptors below `soft` out of handler starts: the kernel hands
+    /// out the lowest free number, so a pipe end numbered at or above `soft - reserve` means
+    /// fewer than `reserve` are left, and the start is refused as a shortage (`LaunchPause`)
+    /// rather than taking what results, the ledger, the log and the runtime's own threads need.
+    /// Connections are bounded by their own caps.
     public static func keepReserve(below soft: UInt64) {
-        let ceiling = soft > UInt64(DescriptorBudget.reserve) ? soft - UInt64(DescriptorBudget.reserve) : 0
-        launchCeiling.store(Int32(clamping: ceiling), ordering: .relaxed)
+        launchCeiling.store(Int32(clamping: soft - reserve(below: soft)), ordering: .relaxed)
+    }
+
+    /// `DescriptorBudget.reserve` (64), or a quarter of a limit too small for that, so a daemon
+    /// under a tiny limit can still start a handler when it has room for one.
+    static func reserve(below soft: UInt64) -> UInt64 {
+        min(UInt64(DescriptorBudget.reserve), soft / 4)
     }
 
     /// Whether a handler may keep descriptors up to `highest`.

@@ -100,6 +100,17 @@ struct ResourceRulesTests {
         #expect(wide.shortfall(limit: 524_288) == nil)
     }
 
+    /// 64 descriptors are kept from handler starts, or a quarter of a limit too small for that
+    /// (a reserve of 64 under a limit of 40 would refuse every start).
+    @Test func theReserveIsSixtyFourOrAQuarterOfATinyLimit() {
+        #expect(DescriptorLimit.reserve(below: 524_288) == 64)
+        #expect(DescriptorLimit.reserve(below: 1024) == 64)
+        #expect(DescriptorLimit.reserve(below: 256) == 64)
+        #expect(DescriptorLimit.reserve(below: 200) == 50)
+        #expect(DescriptorLimit.reserve(below: 40) == 10)
+        #expect(DescriptorLimit.reserve(below: 0) == 0)
+    }
+
     /// A configuration that cannot fit runs fewer slots, every activity by the same factor,
     /// rather than polling for tasks it could not start.
     @Test func aConfigurationBeyondTheLimitIsScaledDownToFit() throws {
