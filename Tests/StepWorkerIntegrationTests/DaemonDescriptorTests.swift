@@ -136,6 +136,43 @@ struct DaemonDescriptorTests {
         #expect(enough.stderr.isEmpty || hard < 12_000, "\(enough.stderr)")
     }
 
+    /// The daemon at its very limit (`--nofile=40:40`, 16 held `/metrics` connections on top of
+    /// its own): polls fail with EMFILE and handler starts hit the reserve, and it neither traps
+    /// (libdispatch's monitor did, with SIGILL) nor loses a task; once the connections go, tasks
+    /// run again.
+    @Test func theDaemonSurvivesReachingItsLimit() async throws {
+        try await DaemonProcessTests.withHarness { h in
+            let (config, arn) = try await h.configuration("fd-limit", script: "cat", grace: "5s")
+            let port = try await DaemonMetricsTests.freePort()
+            try (try String(contentsOfFile: config, encoding: .utf8) + "\n[metrics]\nlisten = \"127.0.0.1:\(port)\"\n")
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            let notify = try NotifySocket(path: h.directory.path + "/notify")
+            let daemon = try h.start(config: config, notify: notify, limits: ["--nofile=40:40"])
+            defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+            try #require(await notify.waitFor { $0 == "READY=1" }, "\(h.daemonLog)")
+            let held = await Self.hold(MetricsServer.maxConnections, port: port)
+            let descriptors = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.processIdentifier)/fd").count) ?? 0 }
+            #expect(try await waitUntil(timeout: .seconds(10)) { descriptors() >= 34 }, "\(descriptors()) open")
+            var ids: [String] = []
+            for n in 0..<10 { ids.append(try await h.admin.submitTask(activityArn: arn, input: #"{"n":\#(n)}"#)) }
+            let starved = try await waitUntil(timeout: .seconds(20)) {
+                notify.collect()
+                return h.daemonLog.contains("Too many open files") || h.daemonLog.contains("Cannot start handlers")
+            }
+            #expect(starved, "the limit was reached: \(h.daemonLog.suffix(2000))")
+            #expect(daemon.isRunning, "\(h.daemonLog.suffix(2000))")
+            for channel in held { try? await channel.close() }
+            var other: [String] = []
+            for id in ids {
+                let state = try await h.finished(id, notify: notify, timeout: .seconds(60))
+                if state.status != "SUCCEEDED" && state.error != "Handler.LaunchFailed" { other.append("\(state.status) \(state.error ?? "")") }
+            }
+            #expect(other.isEmpty, "every task ran or could not start, none lost: \(other)")
+            try await Self.expectTasksSucceed(h, arn: arn, count: 5, notify: notify)
+            #expect(await h.stop(daemon, notify: notify) == 0, "\(h.daemonLog.suffix(2000))")
+        }
+    }
+
     /// A configuration far beyond a small limit (`--nofile=200:200`, 100 slots and 10 pollers):
     /// the daemon says so and runs the slots that fit (7, with 1 poller) instead of polling for
     /// tasks it could not start (before, its polls took every descriptor and each task it received
