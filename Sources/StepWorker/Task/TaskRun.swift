@@ -2,7 +2,6 @@ import FoundationEssentials
 public import Logging
 import POSIXSupport
 public import StepFunctions
-import POSIXSupport
 import Systemd
 
 /// One task from receipt to its settlement: journal it in the ledger, start its handler,
