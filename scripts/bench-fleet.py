@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 
-BURST, REFILL = 120, 20.0
+REFILL = 20.0
 APIS = ["GetActivityTask", "SendTaskHeartbeat", "SendTaskSuccess", "SendTaskFailure"]
 KEY, SECRET = "AKIDFLEET", "fleet-secret"
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -36,8 +36,8 @@ def arn(name):
 class Endpoint:
     """`stepworker local-endpoint` with the scaled-down quota, in a process of its own."""
 
-    def __init__(self, binary, directory):
-        limits = ",".join(f"{api}={BURST}/{REFILL:g}" for api in APIS)
+    def __init__(self, binary, directory, burst):
+        limits = ",".join(f"{api}={burst}/{REFILL:g}" for api in APIS)
         self.log = open(os.path.join(directory, "endpoint.log"), "w")
         self.process = subprocess.Popen(
             [binary, "local-endpoint", "--listen", "127.0.0.1:0", "--access-key", KEY, "--secret-key", SECRET,
@@ -197,11 +197,12 @@ def stop(processes):
         log.close()
 
 
-def measure(label, start_workers, args, directory):
+def measure(label, start_workers, args, cell, directory):
+    burst, heartbeat_every = cell
     os.makedirs(directory)
-    endpoint = Endpoint(args.binary, directory)
+    endpoint = Endpoint(args.binary, directory, burst)
     try:
-        submit(endpoint, args.tasks, args.heartbeat_every)
+        submit(endpoint, args.tasks, heartbeat_every)
         started = time.time()
         processes = start_workers(directory, endpoint)
         tracer = None
@@ -222,7 +223,7 @@ def measure(label, start_workers, args, directory):
         result = figures(endpoint, args.tasks, started, unfinished, directory)
     finally:
         endpoint.stop()
-    print(f"  {label}: {result['succeeded']} succeeded in {result['seconds']:.1f} s; requests {result['requests_by_api']}; "
+    print(f"  {label}, burst {burst}, every {heartbeat_every}th heartbeating: {result['succeeded']} succeeded in {result['seconds']:.1f} s; requests {result['requests_by_api']}; "
           f"throttled {result['throttled_by_api']}", file=sys.stderr)
     return result
 
@@ -262,52 +263,71 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", required=True)
     parser.add_argument("--python", help="a Python with boto3 (the bench's venv); without it the boto3 rows are skipped")
-    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--single", action="store_true",
+                        help="only the first cell (burst 120, every 10th heartbeating), 2,000 tasks: the run before the matrix")
+    parser.add_argument("--bursts", type=int, nargs="+", default=[120, 40], help="the matrix's bursts per API (default 120 40)")
+    parser.add_argument("--heartbeat-every", type=int, nargs="+", default=[10, 3],
+                        help="the matrix's mixes: every Nth task heartbeats (default 10 3)")
+    parser.add_argument("--tasks", type=int, help="tasks per cell (default 1,000; 2,000 with --single)")
     parser.add_argument("--daemons", type=int, default=4)
     parser.add_argument("--pollers", type=int, default=16)
-    parser.add_argument("--heartbeat-every", type=int, default=10, help="every Nth task heartbeats (default 10)")
     parser.add_argument("--time-limit", type=float, default=400, help="seconds to wait for a run to finish")
     parser.add_argument("--metrics-port", type=int, default=19460, help="the daemons' metrics on this port and the next ones")
     parser.add_argument("--trace", action="store_true", help="print each daemon's limits every second")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory (logs) afterwards")
     args = parser.parse_args()
+    cells = [(burst, every) for burst in args.bursts for every in args.heartbeat_every]
+    if args.single:
+        cells = cells[:1]
+    args.tasks = args.tasks or (2000 if args.single else 1000)
 
     root = tempfile.mkdtemp(prefix="stepworker-fleet-")
-    # The quota's bound: each task needs one GetActivityTask and one SendTaskSuccess, so the run
-    # can go no faster than the burst and then the refill allow for either.
-    bound_seconds = max(0.0, (args.tasks - BURST) / REFILL)
-    bound_rate = args.tasks / bound_seconds if bound_seconds else float("inf")
-    print(f"bench-fleet: {args.daemons} workers x 2 activities x {args.pollers} pollers, {args.tasks} tasks "
-          f"(every {args.heartbeat_every}th runs 2 s, heartbeat 1 s, HeartbeatSeconds 5), "
-          f"quota per API: burst {BURST}, refill {REFILL:g}/s; logs in {root}", file=sys.stderr)
-    runs = {"stepworker": measure(
-        "stepworker", lambda d, e: run_daemons(args.binary, d, e, args.daemons, args.pollers, args.metrics_port), args,
-        os.path.join(root, "stepworker"))}
-    if args.python:
-        runs["boto3"] = measure(
-            "boto3", lambda d, e: run_boto3(args.python, d, e, args.daemons, args.pollers), args, os.path.join(root, "boto3"))
-
-    def share_spread(result):
-        prefix = "fleet" if result is runs["stepworker"] else "boto3"
-        counts = [result["by_worker"].get(f"{prefix}-{n + 1}", 0) for n in range(args.daemons)]
-        mean = sum(counts) / len(counts)
-        return 100 * max(abs(c - mean) / mean for c in counts) if mean else float("inf"), counts
-
-    rows = [
-        ("tasks/s", lambda r: f"{r['rate']:.1f} ({100 * r['rate'] / bound_rate:.0f}%)", f">= 90% of {bound_rate:.1f}"),
-        ("throttled / all calls", lambda r: f"{100 * r['throttled'] / max(r['requests'], 1):.1f}% of {r['requests']}", "<= 5%"),
-        ("heartbeat timeouts", lambda r: str(r["heartbeat_timeouts"]), "0"),
-        ("other failures / unfinished", lambda r: f"{r['failed'] - r['heartbeat_timeouts']} / {r['unfinished']}", "0 / 0"),
-        ("share per worker (max off mean)", lambda r: "{1} ({0:.0f}%)".format(*share_spread(r)), "within 25%"),
-    ]
-    names = list(runs)
-    print(f"{'figure':34}" + "".join(f"{name:>28}" for name in names) + f"{'target':>22}")
-    for label, cell, target in rows:
-        print(f"{label:34}" + "".join(f"{cell(runs[name]):>28}" for name in names) + f"{target:>22}")
+    print(f"bench-fleet: {args.daemons} workers x 2 activities x {args.pollers} pollers, {args.tasks} tasks per cell "
+          f"(the heartbeating ones run 2 s, heartbeat 1 s, HeartbeatSeconds 5), quota per API: refill {REFILL:g}/s; "
+          f"logs in {root}", file=sys.stderr)
+    rows = []
+    for cell in cells:
+        burst, every = cell
+        name = f"burst {burst}, 1 in {every} beats"
+        directory = os.path.join(root, f"burst{burst}-every{every}")
+        rows.append((name, "stepworker", cell, measure(
+            "stepworker", lambda d, e: run_daemons(args.binary, d, e, args.daemons, args.pollers, args.metrics_port),
+            args, cell, os.path.join(directory, "stepworker"))))
+        # boto3 only in the first (baseline) cell: its figures hardly move with the quota, and it costs a run.
+        if args.python and cell == cells[0]:
+            rows.append((name, "boto3", cell, measure(
+                "boto3", lambda d, e: run_boto3(args.python, d, e, args.daemons, args.pollers),
+                args, cell, os.path.join(directory, "boto3"))))
+    print_table(rows, args)
     if not args.python:
-        print("(boto3 rows skipped: no --python with boto3)")
+        print("(boto3 row skipped: no --python with boto3)")
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def print_table(rows, args):
+    """One row per cell and worker, the targets in the last row; `misses` names the targets a row missed."""
+    columns = [("cell", 26), ("worker", 11), ("tasks/s (bound)", 20), ("throttled / all calls", 22),
+               ("hb timeouts", 12), ("failed / unfinished", 20), ("tasks per worker (max off mean)", 34), ("misses", 0)]
+    print("".join(f"{title:{width}}" for title, width in columns).rstrip())
+    for name, worker, (burst, _), r in rows:
+        # Each task needs one GetActivityTask and one result: the burst, then the refill for either.
+        bound = args.tasks / max((args.tasks - burst) / REFILL, 1e-9)
+        throttled = 100 * r["throttled"] / max(r["requests"], 1)
+        counts = [r["by_worker"].get(f"{'fleet' if worker == 'stepworker' else 'boto3'}-{n + 1}", 0)
+                  for n in range(args.daemons)]
+        mean = sum(counts) / len(counts)
+        spread = 100 * max(abs(c - mean) / mean for c in counts) if mean else float("inf")
+        other = r["failed"] - r["heartbeat_timeouts"]
+        misses = [label for label, missed in [
+            ("rate", r["rate"] < 0.9 * bound), ("throttled", throttled > 5), ("hb", r["heartbeat_timeouts"] > 0),
+            ("failures", other > 0 or r["unfinished"] > 0), ("shares", spread > 25)] if missed]
+        cells = [name, worker, f"{r['rate']:.1f} ({100 * r['rate'] / bound:.0f}% of {bound:.1f})",
+                 f"{throttled:.1f}% of {r['requests']}", str(r["heartbeat_timeouts"]), f"{other} / {r['unfinished']}",
+                 f"{' '.join(map(str, counts))} ({spread:.0f}%)", ", ".join(misses) or "-"]
+        print("".join(f"{text:{width}}" for text, (_, width) in zip(cells, columns)).rstrip())
+    targets = ["target", "", ">= 90% of bound", "<= 5%", "0", "0 / 0", "within 25%", ""]
+    print("".join(f"{text:{width}}" for text, (_, width) in zip(targets, columns)).rstrip())
 
 
 if __name__ == "__main__":
