@@ -63,8 +63,11 @@ class Endpoint:
         return json.loads(data)
 
     def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
+        if self.process.poll() is not None:
+            print(f"bench-fleet: the endpoint had ended with status {self.process.returncode}", file=sys.stderr)
+        else:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
         self.log.close()
 
 
@@ -201,6 +204,7 @@ def measure(label, start_workers, args, cell, directory):
     burst, heartbeat_every = cell
     os.makedirs(directory)
     endpoint = Endpoint(args.binary, directory, burst)
+    processes = []
     try:
         submit(endpoint, args.tasks, heartbeat_every)
         started = time.time()
@@ -222,6 +226,7 @@ def measure(label, start_workers, args, cell, directory):
         stop(processes)
         result = figures(endpoint, args.tasks, started, unfinished, directory)
     finally:
+        stop(processes)  # a failed run leaves no workers behind to hold the metrics ports
         endpoint.stop()
     print(f"  {label}, burst {burst}, every {heartbeat_every}th heartbeating: {result['succeeded']} succeeded in {result['seconds']:.1f} s; requests {result['requests_by_api']}; "
           f"throttled {result['throttled_by_api']}", file=sys.stderr)
@@ -238,7 +243,7 @@ def scrape(port):
 
 
 def trace(args):
-    """Every second, each daemon's limit per API (0: none) and its tasks so far, from /metrics."""
+    """Every second, each daemon's limit per API (0: none), its throttles and its tasks so far, from /metrics."""
     import re
     start = time.monotonic()
     while True:
@@ -253,9 +258,10 @@ def trace(args):
                 cells.append("-")
                 continue
             limit = {m[0]: float(m[1]) for m in re.findall(r'stepworker_api_rate_limit\{api="(\w+)"\} (\S+)', text)}
+            throttles = sum(float(v) for v in re.findall(r'stepworker_api_throttles_total\{[^}]*\} (\S+)', text))
             done = sum(float(v) for v in re.findall(r'stepworker_tasks_total\{[^}]*outcome="succeeded"[^}]*\} (\S+)', text))
             cells.append(f"poll {limit.get('GetActivityTask', 0):5.1f} ok {limit.get('SendTaskSuccess', 0):5.1f} "
-                         f"hb {limit.get('SendTaskHeartbeat', 0):5.1f} n {done:4.0f}")
+                         f"hb {limit.get('SendTaskHeartbeat', 0):5.1f} thr {throttles:3.0f} n {done:4.0f}")
         print(f"{time.monotonic() - start:5.0f}s | " + " | ".join(cells), file=sys.stderr)
 
 
