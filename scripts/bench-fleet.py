@@ -208,14 +208,14 @@ def measure(label, start_workers, args, cell, directory):
     os.makedirs(directory)
     endpoint = Endpoint(args.binary, directory, burst)
     processes = []
+    tracing = threading.Event()  # cleared when the cell ends, so the next cell's trace is its own
+    tracing.set()
     try:
         submit(endpoint, args.tasks, heartbeat_every)
         started = time.time()
         processes = start_workers(directory, endpoint)
-        tracer = None
         if args.trace and label == "stepworker":
-            tracer = threading.Thread(target=trace, args=(args,), daemon=True)
-            tracer.start()
+            threading.Thread(target=trace, args=(args, tracing), daemon=True).start()
         unfinished = wait_for_all(endpoint, args.tasks, args.time_limit)
         if label == "stepworker":
             for d in range(args.daemons):
@@ -229,6 +229,7 @@ def measure(label, start_workers, args, cell, directory):
         stop(processes)
         result = figures(endpoint, args.tasks, started, unfinished, directory)
     finally:
+        tracing.clear()
         stop(processes)  # a failed run leaves no workers behind to hold the metrics ports
         endpoint.stop()
     print(f"  {label}, burst {burst}, 1 in {heartbeat_every} heartbeating: {result['succeeded']} succeeded in {result['seconds']:.1f} s; requests {result['requests_by_api']}; "
@@ -245,12 +246,14 @@ def scrape(port):
         return ""
 
 
-def trace(args):
+def trace(args, tracing):
     """Every second, each daemon's limit per API (0: none), its throttles and its tasks so far, from /metrics."""
     import re
     start = time.monotonic()
     while True:
         time.sleep(1)
+        if not tracing.is_set():
+            return
         cells = []
         for d in range(args.daemons):
             try:
