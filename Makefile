@@ -56,8 +56,10 @@ bench: deps
 	.build-release/release/stepworker-bench --binary .build-release/release/stepworker $(BENCH_FLAGS)
 
 # The fleet simulation (docs/fleet.md): 4 daemons x 2 activities x 16 pollers against one local
-# endpoint with the quota scaled down (burst 120, refill 20/s per API), then 4 typical boto3
-# workers (standard retries) under the same limits; boto3 comes from PyPI into .build/venv.
+# endpoint with the quota scaled down (refill 20/s per API), in a matrix of bursts (120, 40) and
+# heartbeat mixes (every 10th, every 3rd task), 2,000 tasks per cell, about 9 minutes; in the
+# first cell also 4 typical boto3 workers (standard retries); boto3 comes from PyPI into
+# .build/venv. FLEET_FLAGS=--single runs the first cell alone (the run before issue 32).
 bench-fleet: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product stepworker
 	@scripts/python-venv.sh --bench

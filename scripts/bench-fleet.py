@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""`make bench-fleet` (issue 13, docs/fleet.md): a fleet sharing one account's API quota.
+"""`make bench-fleet` (issues 13 and 32, docs/fleet.md): a fleet sharing one account's API quota.
 
 Four `stepworker run` daemons (2 activities x 16 pollers each) work through 2,000 short tasks
-against one local endpoint whose per-API token buckets are the real quota scaled down (burst
-120, refill 20/s per API); a tenth of the tasks run 2 s and heartbeat every second with
-HeartbeatSeconds 5. Then the same tasks, against a fresh endpoint with the same buckets, through
-four typical boto3 workers (scripts/boto3-worker.py: a thread per poller, a subprocess per task,
-a heartbeat thread per task, botocore's "standard" retry mode). Prints, for both, tasks/s
-against the bound the quota allows, throttled calls as a share of all calls, heartbeat
-timeouts and each worker's share of the work, next to the targets. A benchmark, not a test: nothing here fails a build.
+against one local endpoint whose per-API token buckets are the real quota scaled down (refill
+20/s per API), in a matrix of cells: a burst of 120 or 40, and every 10th or every 3rd task
+running 2 s and heartbeating every second with HeartbeatSeconds 5 (the rest run /bin/cat). In the
+first cell (burst 120, every 10th) the same tasks also go, against a fresh endpoint, through four
+typical boto3 workers (scripts/boto3-worker.py: a thread per poller, a subprocess per task, a
+heartbeat thread per task, botocore's "standard" retry mode). `--single` runs that cell alone.
+Prints one table, a row per cell and worker: tasks/s against the bound the quota allows,
+throttled calls as a share of all calls, heartbeat timeouts, failures and each worker's share of
+the work, with the targets in the last row and the ones a row missed named in it. A benchmark,
+not a test: nothing here fails a build.
 """
 import argparse
 import http.client
@@ -23,7 +26,7 @@ import tempfile
 import threading
 import time
 
-BURST, REFILL = 120, 20.0
+REFILL = 20.0
 APIS = ["GetActivityTask", "SendTaskHeartbeat", "SendTaskSuccess", "SendTaskFailure"]
 KEY, SECRET = "AKIDFLEET", "fleet-secret"
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -36,8 +39,8 @@ def arn(name):
 class Endpoint:
     """`stepworker local-endpoint` with the scaled-down quota, in a process of its own."""
 
-    def __init__(self, binary, directory):
-        limits = ",".join(f"{api}={BURST}/{REFILL:g}" for api in APIS)
+    def __init__(self, binary, directory, burst):
+        limits = ",".join(f"{api}={burst}/{REFILL:g}" for api in APIS)
         self.log = open(os.path.join(directory, "endpoint.log"), "w")
         self.process = subprocess.Popen(
             [binary, "local-endpoint", "--listen", "127.0.0.1:0", "--access-key", KEY, "--secret-key", SECRET,
@@ -63,8 +66,11 @@ class Endpoint:
         return json.loads(data)
 
     def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
+        if self.process.poll() is not None:
+            print(f"bench-fleet: the endpoint had ended with status {self.process.returncode}", file=sys.stderr)
+        else:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
         self.log.close()
 
 
@@ -197,17 +203,19 @@ def stop(processes):
         log.close()
 
 
-def measure(label, start_workers, args, directory):
+def measure(label, start_workers, args, cell, directory):
+    burst, heartbeat_every = cell
     os.makedirs(directory)
-    endpoint = Endpoint(args.binary, directory)
+    endpoint = Endpoint(args.binary, directory, burst)
+    processes = []
+    tracing = threading.Event()  # cleared when the cell ends, so the next cell's trace is its own
+    tracing.set()
     try:
-        submit(endpoint, args.tasks, args.heartbeat_every)
+        submit(endpoint, args.tasks, heartbeat_every)
         started = time.time()
         processes = start_workers(directory, endpoint)
-        tracer = None
         if args.trace and label == "stepworker":
-            tracer = threading.Thread(target=trace, args=(args,), daemon=True)
-            tracer.start()
+            threading.Thread(target=trace, args=(args, tracing), daemon=True).start()
         unfinished = wait_for_all(endpoint, args.tasks, args.time_limit)
         if label == "stepworker":
             for d in range(args.daemons):
@@ -221,8 +229,10 @@ def measure(label, start_workers, args, directory):
         stop(processes)
         result = figures(endpoint, args.tasks, started, unfinished, directory)
     finally:
+        tracing.clear()
+        stop(processes)  # a failed run leaves no workers behind to hold the metrics ports
         endpoint.stop()
-    print(f"  {label}: {result['succeeded']} succeeded in {result['seconds']:.1f} s; requests {result['requests_by_api']}; "
+    print(f"  {label}, burst {burst}, 1 in {heartbeat_every} heartbeating: {result['succeeded']} succeeded in {result['seconds']:.1f} s; requests {result['requests_by_api']}; "
           f"throttled {result['throttled_by_api']}", file=sys.stderr)
     return result
 
@@ -236,12 +246,14 @@ def scrape(port):
         return ""
 
 
-def trace(args):
-    """Every second, each daemon's limit per API (0: none) and its tasks so far, from /metrics."""
+def trace(args, tracing):
+    """Every second, each daemon's limit per API (0: none), its throttles and its tasks so far, from /metrics."""
     import re
     start = time.monotonic()
     while True:
         time.sleep(1)
+        if not tracing.is_set():
+            return
         cells = []
         for d in range(args.daemons):
             try:
@@ -252,9 +264,10 @@ def trace(args):
                 cells.append("-")
                 continue
             limit = {m[0]: float(m[1]) for m in re.findall(r'stepworker_api_rate_limit\{api="(\w+)"\} (\S+)', text)}
+            throttles = sum(float(v) for v in re.findall(r'stepworker_api_throttles_total\{[^}]*\} (\S+)', text))
             done = sum(float(v) for v in re.findall(r'stepworker_tasks_total\{[^}]*outcome="succeeded"[^}]*\} (\S+)', text))
             cells.append(f"poll {limit.get('GetActivityTask', 0):5.1f} ok {limit.get('SendTaskSuccess', 0):5.1f} "
-                         f"hb {limit.get('SendTaskHeartbeat', 0):5.1f} n {done:4.0f}")
+                         f"hb {limit.get('SendTaskHeartbeat', 0):5.1f} thr {throttles:3.0f} n {done:4.0f}")
         print(f"{time.monotonic() - start:5.0f}s | " + " | ".join(cells), file=sys.stderr)
 
 
@@ -262,52 +275,71 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", required=True)
     parser.add_argument("--python", help="a Python with boto3 (the bench's venv); without it the boto3 rows are skipped")
-    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--single", action="store_true",
+                        help="only the first cell (burst 120, every 10th task heartbeating): the run before the matrix")
+    parser.add_argument("--bursts", type=int, nargs="+", default=[120, 40], help="the matrix's bursts per API (default 120 40)")
+    parser.add_argument("--heartbeat-every", type=int, nargs="+", default=[10, 3],
+                        help="the matrix's mixes: every Nth task heartbeats (default 10 3)")
+    parser.add_argument("--tasks", type=int, default=2000,
+                        help="tasks per cell (default 2,000: fewer inflate the throttled share, docs/fleet.md)")
     parser.add_argument("--daemons", type=int, default=4)
     parser.add_argument("--pollers", type=int, default=16)
-    parser.add_argument("--heartbeat-every", type=int, default=10, help="every Nth task heartbeats (default 10)")
     parser.add_argument("--time-limit", type=float, default=400, help="seconds to wait for a run to finish")
     parser.add_argument("--metrics-port", type=int, default=19460, help="the daemons' metrics on this port and the next ones")
     parser.add_argument("--trace", action="store_true", help="print each daemon's limits every second")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory (logs) afterwards")
     args = parser.parse_args()
+    cells = [(burst, every) for burst in args.bursts for every in args.heartbeat_every]
+    if args.single:
+        cells = cells[:1]
 
     root = tempfile.mkdtemp(prefix="stepworker-fleet-")
-    # The quota's bound: each task needs one GetActivityTask and one SendTaskSuccess, so the run
-    # can go no faster than the burst and then the refill allow for either.
-    bound_seconds = max(0.0, (args.tasks - BURST) / REFILL)
-    bound_rate = args.tasks / bound_seconds if bound_seconds else float("inf")
-    print(f"bench-fleet: {args.daemons} workers x 2 activities x {args.pollers} pollers, {args.tasks} tasks "
-          f"(every {args.heartbeat_every}th runs 2 s, heartbeat 1 s, HeartbeatSeconds 5), "
-          f"quota per API: burst {BURST}, refill {REFILL:g}/s; logs in {root}", file=sys.stderr)
-    runs = {"stepworker": measure(
-        "stepworker", lambda d, e: run_daemons(args.binary, d, e, args.daemons, args.pollers, args.metrics_port), args,
-        os.path.join(root, "stepworker"))}
-    if args.python:
-        runs["boto3"] = measure(
-            "boto3", lambda d, e: run_boto3(args.python, d, e, args.daemons, args.pollers), args, os.path.join(root, "boto3"))
-
-    def share_spread(result):
-        prefix = "fleet" if result is runs["stepworker"] else "boto3"
-        counts = [result["by_worker"].get(f"{prefix}-{n + 1}", 0) for n in range(args.daemons)]
-        mean = sum(counts) / len(counts)
-        return 100 * max(abs(c - mean) / mean for c in counts) if mean else float("inf"), counts
-
-    rows = [
-        ("tasks/s", lambda r: f"{r['rate']:.1f} ({100 * r['rate'] / bound_rate:.0f}%)", f">= 90% of {bound_rate:.1f}"),
-        ("throttled / all calls", lambda r: f"{100 * r['throttled'] / max(r['requests'], 1):.1f}% of {r['requests']}", "<= 5%"),
-        ("heartbeat timeouts", lambda r: str(r["heartbeat_timeouts"]), "0"),
-        ("other failures / unfinished", lambda r: f"{r['failed'] - r['heartbeat_timeouts']} / {r['unfinished']}", "0 / 0"),
-        ("share per worker (max off mean)", lambda r: "{1} ({0:.0f}%)".format(*share_spread(r)), "within 25%"),
-    ]
-    names = list(runs)
-    print(f"{'figure':34}" + "".join(f"{name:>28}" for name in names) + f"{'target':>22}")
-    for label, cell, target in rows:
-        print(f"{label:34}" + "".join(f"{cell(runs[name]):>28}" for name in names) + f"{target:>22}")
+    print(f"bench-fleet: {args.daemons} workers x 2 activities x {args.pollers} pollers, {args.tasks} tasks per cell "
+          f"(the heartbeating ones run 2 s, heartbeat 1 s, HeartbeatSeconds 5), quota per API: refill {REFILL:g}/s; "
+          f"logs in {root}", file=sys.stderr)
+    rows = []
+    for cell in cells:
+        burst, every = cell
+        name = f"burst {burst}, 1 in {every} beats"
+        directory = os.path.join(root, f"burst{burst}-every{every}")
+        rows.append((name, "stepworker", cell, measure(
+            "stepworker", lambda d, e: run_daemons(args.binary, d, e, args.daemons, args.pollers, args.metrics_port),
+            args, cell, os.path.join(directory, "stepworker"))))
+        # boto3 only in the first (baseline) cell: its figures hardly move with the quota, and it costs a run.
+        if args.python and cell == cells[0]:
+            rows.append((name, "boto3", cell, measure(
+                "boto3", lambda d, e: run_boto3(args.python, d, e, args.daemons, args.pollers),
+                args, cell, os.path.join(directory, "boto3"))))
+    print_table(rows, args)
     if not args.python:
-        print("(boto3 rows skipped: no --python with boto3)")
+        print("(boto3 row skipped: no --python with boto3)")
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def print_table(rows, args):
+    """One row per cell and worker, the targets in the last row; `misses` names the targets a row missed."""
+    columns = [("cell", 26), ("worker", 11), ("tasks/s (bound)", 20), ("throttled / all calls", 22),
+               ("hb timeouts", 12), ("failed / unfinished", 20), ("tasks per worker (max off mean)", 34), ("misses", 0)]
+    print("".join(f"{title:{width}}" for title, width in columns).rstrip())
+    for name, worker, (burst, _), r in rows:
+        # Each task needs one GetActivityTask and one result: the burst, then the refill for either.
+        bound = args.tasks / max((args.tasks - burst) / REFILL, 1e-9)
+        throttled = 100 * r["throttled"] / max(r["requests"], 1)
+        counts = [r["by_worker"].get(f"{'fleet' if worker == 'stepworker' else 'boto3'}-{n + 1}", 0)
+                  for n in range(args.daemons)]
+        mean = sum(counts) / len(counts)
+        spread = 100 * max(abs(c - mean) / mean for c in counts) if mean else float("inf")
+        other = r["failed"] - r["heartbeat_timeouts"]
+        misses = [label for label, missed in [
+            ("rate", r["rate"] < 0.9 * bound), ("throttled", throttled > 5), ("hb", r["heartbeat_timeouts"] > 0),
+            ("failures", other > 0 or r["unfinished"] > 0), ("shares", spread > 25)] if missed]
+        cells = [name, worker, f"{r['rate']:.1f} ({100 * r['rate'] / bound:.0f}% of {bound:.1f})",
+                 f"{throttled:.1f}% of {r['requests']}", str(r["heartbeat_timeouts"]), f"{other} / {r['unfinished']}",
+                 f"{' '.join(map(str, counts))} ({spread:.0f}%)", ", ".join(misses) or "-"]
+        print("".join(f"{text:{width}}" for text, (_, width) in zip(cells, columns)).rstrip())
+    targets = ["target", "", ">= 90% of bound", "<= 5%", "0", "0 / 0", "within 25%", ""]
+    print("".join(f"{text:{width}}" for text, (_, width) in zip(targets, columns)).rstrip())
 
 
 if __name__ == "__main__":
