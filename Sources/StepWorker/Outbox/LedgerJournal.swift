@@ -44,9 +44,11 @@ package final class LedgerJournal: LedgerStorage, @unchecked Sendable {
     /// is rewritten, and the results of an earlier run may be kept next to this run's tasks
     /// (4 × records), plus 64 MiB for compaction's 4 MiB threshold, zeroed space ahead, a batch
     /// and a wide margin. A larger file was not written by the daemon: reading it would only
-    /// let its writer stall the start or fill the memory.
+    /// let its writer stall the start or fill the memory. At least 64 tasks are counted, so a
+    /// restart with a lower `concurrency` than the run that left results still reads them
+    /// (192 MiB: a thousand results of up to 96 KiB each).
     package static func maxSize(concurrency: Int) -> Int {
-        (64 << 20) + 4 * max(concurrency, 1) * (512 << 10)
+        (64 << 20) + 4 * max(concurrency, 64) * (512 << 10)
     }
 
     /// Uses (and creates) `ledger.journal` under `stateDirectory`, reading it once. Records
