@@ -344,17 +344,6 @@ if [ "$(jq -c .handled <<<"$output")" != '{"n":1}' ] || [ "$(jq -r .worker <<<"$
 fi
 pass "task $id SUCCEEDED with the handler's output $output"
 
-# ---- A warm task: the runtime reached its listener under the unit's restrictions (AF_NETLINK
-# for the peer lookup, PrivateUsers=yes) and was admitted as the service's user.
-id=$(submit '{"w": 1}' "$WARM_ARN") || fail "submit a task to the warm activity"
-result=$(task "$id" 30) || fail "read task $id from the local endpoint"
-if [ "$(jq -r .status <<<"$result")" != SUCCEEDED ] || [ "$(jq -r .output <<<"$result" | jq -c .warm)" != '{"w":1}' ]; then
-    fail "warm task $id SUCCEEDED through the Runtime API" "$result $(ct journalctl --no-pager -u stepworker.service -o cat -n 20)"
-fi
-refused=$(ct journalctl --no-pager -u stepworker.service -o cat | grep -c "Refused a Runtime API connection" || true)
-[ "$refused" -eq 0 ] || fail "no Runtime API connection of the handler was refused" "$(ct journalctl --no-pager -u stepworker.service -o cat | grep Refused)"
-pass "warm task $id SUCCEEDED through the Runtime API under the hardened unit: $(jq -r .output <<<"$result")"
-
 # ---- The journal: structured fields, selectable by activity.
 fingerprint=$(jq -r .taskTokenFingerprint <<<"$result")
 entry=
@@ -392,6 +381,17 @@ done
     "$(ct journalctl --no-pager -u stepworker.service -o verbose -n 30)"
 [ "$(jq -r .STEPWORKER_ERROR <<<"$entry")" = Handler.Failed ] || fail "the failed task's entry has STEPWORKER_ERROR=Handler.Failed" "$entry"
 pass "journal: MESSAGE_ID=… STEPWORKER_OUTCOME=failed finds task $id with STEPWORKER_ERROR=Handler.Failed"
+
+# ---- A warm task: the runtime reached its listener under the unit's restrictions (AF_NETLINK
+# for the peer lookup, PrivateUsers=yes) and was admitted as the service's user.
+id=$(submit '{"w": 1}' "$WARM_ARN") || fail "submit a task to the warm activity"
+result=$(task "$id" 30) || fail "read task $id from the local endpoint"
+if [ "$(jq -r .status <<<"$result")" != SUCCEEDED ] || [ "$(jq -r .output <<<"$result" | jq -c .warm)" != '{"w":1}' ]; then
+    fail "warm task $id SUCCEEDED through the Runtime API" "$result $(ct journalctl --no-pager -u stepworker.service -o cat -n 20)"
+fi
+refused=$(ct journalctl --no-pager -u stepworker.service -o cat | grep -c "Refused a Runtime API connection" || true)
+[ "$refused" -eq 0 ] || fail "no Runtime API connection of the handler was refused" "$(ct journalctl --no-pager -u stepworker.service -o cat | grep Refused)"
+pass "warm task $id SUCCEEDED through the Runtime API under the hardened unit: $(jq -r .output <<<"$result")"
 
 # ---- Reload: an activity added to the file is served by the same process; a broken file
 # fails `systemctl reload` (the unit checks before signalling) and the service goes on.
