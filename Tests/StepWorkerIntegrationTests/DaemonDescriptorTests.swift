@@ -103,6 +103,25 @@ struct DaemonDescriptorTests {
         }
     }
 
+    /// The daemon raises its own soft limit, but its handlers keep the one it was started with
+    /// (programs that size a select() set or close every descriptor by it stay fast).
+    @Test func handlersKeepTheSoftLimitTheDaemonWasStartedWith() async throws {
+        try await DaemonProcessTests.withHarness { h in
+            let (config, arn) = try await h.configuration("fd-soft", script: #"cat >/dev/null; printf '{"soft": %s}' "$(ulimit -Sn)""#, grace: "5s")
+            let hard = DescriptorLimit.current().hard
+            let notify = try NotifySocket(path: h.directory.path + "/notify")
+            let daemon = try h.start(config: config, notify: notify, limits: ["--nofile=1024:\(hard)"])
+            defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+            try #require(await notify.waitFor { $0 == "READY=1" }, "\(h.daemonLog)")
+            let id = try await h.admin.submitTask(activityArn: arn, input: "{}")
+            let state = try await h.finished(id, notify: notify, timeout: .seconds(20))
+            #expect(state.output == #"{"soft": 1024}"#, "\(state)")
+            let limits = try String(contentsOfFile: "/proc/\(daemon.processIdentifier)/limits", encoding: .utf8)
+            #expect(limits.split(separator: "\n").contains { $0.hasPrefix("Max open files") && $0.contains("\(hard)") && !$0.contains("1024") })
+            #expect(await h.stop(daemon, notify: notify) == 0, "\(h.daemonLog)")
+        }
+    }
+
     /// `stepworker check` says when the configuration may need more descriptors than the hard
     /// limit (the daemon's soft limit once raised), and still accepts the file.
     @Test func checkSaysWhenTheLimitIsTooLow() async throws {
