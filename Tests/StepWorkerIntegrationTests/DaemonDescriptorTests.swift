@@ -31,6 +31,14 @@ struct DaemonDescriptorTests {
         #expect(failed.isEmpty, "\(failed.count) of \(count) tasks failed, first: \(failed.first ?? "")")
     }
 
+    /// Appends a `[metrics]` table on a free loopback port to `config`; returns the port.
+    static func addMetrics(to config: String) async throws -> Int {
+        let port = try await DaemonMetricsTests.freePort()
+        try (try String(contentsOfFile: config, encoding: .utf8) + "\n[metrics]\nlisten = \"127.0.0.1:\(port)\"\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        return port
+    }
+
     /// Opens `count` TCP connections to 127.0.0.1:`port` and keeps those that connected.
     static func hold(_ count: Int, port: Int) async -> [any Channel] {
         var held: [any Channel] = []
@@ -46,9 +54,7 @@ struct DaemonDescriptorTests {
     @Test func heldMetricsConnectionsDoNotStarveTasks() async throws {
         try await DaemonProcessTests.withHarness { h in
             let (config, arn) = try await h.configuration("fd-metrics", script: "cat", grace: "5s")
-            let port = try await DaemonMetricsTests.freePort()
-            try (try String(contentsOfFile: config, encoding: .utf8) + "\n[metrics]\nlisten = \"127.0.0.1:\(port)\"\n")
-                .write(toFile: config, atomically: true, encoding: .utf8)
+            let port = try await Self.addMetrics(to: config)
             let notify = try NotifySocket(path: h.directory.path + "/notify")
             let daemon = try h.start(config: config, notify: notify, limits: ["--nofile=1024:1024"])
             defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
@@ -162,9 +168,7 @@ struct DaemonDescriptorTests {
     @Test func theDaemonSurvivesReachingItsLimit() async throws {
         try await DaemonProcessTests.withHarness { h in
             let (config, arn) = try await h.configuration("fd-limit", script: "cat", grace: "5s")
-            let port = try await DaemonMetricsTests.freePort()
-            try (try String(contentsOfFile: config, encoding: .utf8) + "\n[metrics]\nlisten = \"127.0.0.1:\(port)\"\n")
-                .write(toFile: config, atomically: true, encoding: .utf8)
+            let port = try await Self.addMetrics(to: config)
             let notify = try NotifySocket(path: h.directory.path + "/notify")
             let daemon = try h.start(config: config, notify: notify, limits: ["--nofile=40:40"])
             defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
